@@ -1,0 +1,64 @@
+# mcr - relay multicast UDP past the kernel's reverse-path filter.
+# `make` builds the static binary; `sudo make check` and `sudo make demo` install what they need.
+
+CC ?= cc
+CFLAGS ?= -O2
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror
+LDFLAGS += -static
+LDLIBS = -luring
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man/man1
+
+SRC = mcr.c ring.c parse.c
+OBJ = $(SRC:.c=.o)
+
+.PHONY: all check demo bench deps install uninstall clean format
+
+all: mcr
+
+mcr: $(OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+$(OBJ): mcr.h
+
+-include tests/tools.mk
+
+# The Check unit tests, built twice: plain, and under AddressSanitizer and UBSan.
+CHECK_LIBS = $$(pkg-config --libs check)
+tests/check_parse: tests/check_parse.c parse.c mcr.h
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
+		tests/check_parse.c parse.c $(CHECK_LIBS)
+tests/check_parse_san: tests/check_parse.c parse.c mcr.h
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
+		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
+		tests/check_parse.c parse.c $(CHECK_LIBS)
+
+deps:
+	@.ci/deps
+
+check: deps
+	$(MAKE) mcr tests/check_parse tests/check_parse_san $(TEST_TOOLS)
+	@tests/run.sh
+
+demo: deps
+	$(MAKE) mcr $(TEST_TOOLS)
+	@tests/demo.sh
+
+bench: deps
+	$(MAKE) mcr $(TEST_TOOLS)
+	@tests/bench.sh
+
+install: mcr
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -m 755 mcr $(DESTDIR)$(BINDIR)/mcr
+	install -m 644 mcr.1 $(DESTDIR)$(MANDIR)/mcr.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mcr $(DESTDIR)$(MANDIR)/mcr.1
+
+format:
+	clang-format -i $(SRC) mcr.h
+
+clean:
+	rm -f mcr $(OBJ) tests/check_parse tests/check_parse_san $(TEST_TOOLS)

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mcr - relay multicast UDP past the kernel's reverse-path filter.
+ *
+ * The contract between the three parts of the tool:
+ *   parse.c  pure functions: argv -> struct mcr_config, frame -> struct mcr_datagram
+ *   ring.c   all I/O: packet socket, kernel filter, group join, egress sockets, io_uring loop
+ *   mcr.c    main(): parse, open, run, report
+ * Data flows one way: argv -> config -> sockets and ring -> frame -> datagram -> sends -> counters.
+ */
+#ifndef MCR_H
+#define MCR_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MCR_VERSION "0.1.0"
+
+#define MCR_MAX_OUT 16		/* destinations per process (-o) */
+#define MCR_ERR_LEN 256		/* bytes of one error message */
+#define MCR_UDP_MAX_PAYLOAD 65507	/* bytes: 65535 - IPv4 header - UDP header */
+
+/* Exit statuses, from sysexits.h; documented in mcr.1 and README. */
+enum mcr_exit {
+	MCR_EXIT_OK = 0,
+	MCR_EXIT_USAGE = 64,	/* EX_USAGE: bad command line */
+	MCR_EXIT_NOIF = 66,	/* EX_NOINPUT: an interface is missing or went away */
+	MCR_EXIT_NOURING = 69,	/* EX_UNAVAILABLE: io_uring unavailable */
+	MCR_EXIT_OSERR = 71,	/* EX_OSERR: any other system error */
+	MCR_EXIT_NOPERM = 77,	/* EX_NOPERM: CAP_NET_RAW missing */
+};
+
+/* An IP address of either family, in network byte order. */
+struct mcr_ip {
+	sa_family_t family;	/* AF_INET, or AF_UNSPEC when not given */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	};
+};
+
+/* One -o destination. */
+struct mcr_out {
+	struct mcr_ip addr;
+	uint16_t port;		/* host byte order */
+	char ifname[IF_NAMESIZE];	/* egress interface, "" for the kernel's choice */
+	char text[64];		/* as the user wrote it, for counters and errors */
+};
+
+enum mcr_stats_format { MCR_STATS_KV, MCR_STATS_JSON };
+
+#define MCR_DSCP_KEEP (-1)	/* copy the ingress datagram's DSCP */
+#define MCR_TTL_DEFAULT (-1)	/* 1 for multicast destinations, the kernel's for unicast */
+
+struct mcr_config {
+	char ingress[IF_NAMESIZE];	/* -i */
+	struct mcr_ip group;		/* -g */
+	uint16_t port;			/* -g, host byte order */
+	struct mcr_ip source;		/* -s, family AF_UNSPEC when any source */
+	struct mcr_out out[MCR_MAX_OUT];	/* -o */
+	unsigned int n_out;
+	int ttl;			/* -t, or MCR_TTL_DEFAULT */
+	int dscp;			/* --dscp 0..63, or MCR_DSCP_KEEP */
+	uint64_t count;			/* -c, 0 for unlimited */
+	uint32_t stats_interval_ms;	/* --stats-interval, 0 for none */
+	enum mcr_stats_format stats_format;
+	bool no_join;			/* --no-join */
+};
+
+/* What parse_args() asks main() to do. */
+enum mcr_parse_result { MCR_PARSE_RUN, MCR_PARSE_HELP, MCR_PARSE_VERSION, MCR_PARSE_ERROR };
+
+enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config *cfg,
+				 char err[MCR_ERR_LEN]);
+int parse_dscp(const char *s);	/* 0..63, or -1 */
+const char *dscp_name(int dscp);	/* "ef", "af41", ... or NULL */
+int format_ip(const struct mcr_ip *ip, char *buf, size_t len);
+
+/* The link layer a captured frame starts with. */
+enum mcr_link { MCR_LINK_ETHER, MCR_LINK_NONE };
+
+/* One captured frame as the packet ring hands it over. */
+struct mcr_frame {
+	const uint8_t *data;	/* first byte of the link-layer header (of L3 for MCR_LINK_NONE) */
+	uint32_t caplen;	/* bytes in data */
+	uint32_t wirelen;	/* bytes of the frame on the wire; > caplen when truncated */
+	enum mcr_link link;
+	bool vlan_valid;	/* the kernel stripped an 802.1Q tag into vlan_tci */
+	uint16_t vlan_tci;
+};
+
+/* What selects the relayed stream: the kernel filter and parse_frame() both apply it. */
+struct mcr_match {
+	struct mcr_ip group;
+	uint16_t port;		/* host byte order */
+	struct mcr_ip source;	/* AF_UNSPEC for any */
+};
+
+/* A relayable datagram: a view into the frame, nothing copied. */
+struct mcr_datagram {
+	const uint8_t *payload;
+	uint32_t len;		/* UDP payload bytes, 0 allowed */
+	struct mcr_ip src, dst;
+	uint16_t sport, dport;	/* host byte order */
+	uint8_t dscp;		/* from the IPv4 TOS byte */
+};
+
+/*
+ * Every frame the socket captured ends in exactly one verdict: relayed, or dropped for one
+ * reason. rx_packets == relayed + the sum of the drops.
+ */
+enum mcr_verdict {
+	MCR_RELAY,
+	MCR_DROP_TRUNCATED,	/* capture ends before a header or the payload does */
+	MCR_DROP_MALFORMED,	/* header fields contradict each other or the frame */
+	MCR_DROP_CHECKSUM,	/* IPv4 header checksum wrong */
+	MCR_DROP_FRAGMENT,	/* part of a fragmented datagram */
+	MCR_DROP_UNMATCHED,	/* not IPv4 UDP to group:port from source */
+	MCR_DROP_VLAN,		/* 802.1Q-tagged */
+	MCR_VERDICTS
+};
+
+extern const char *const mcr_verdict_name[MCR_VERDICTS];
+
+enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *m,
+			     struct mcr_datagram *d);
+
+/* Counters; ring.c counts, mcr.c prints. */
+struct mcr_out_counters {
+	uint64_t tx_packets, tx_bytes, tx_errors;
+	int last_errno;		/* errno of the latest failed send, 0 if none */
+};
+
+struct mcr_counters {
+	uint64_t uptime_ms;
+	uint64_t rx_packets, rx_bytes;	/* frames captured, their bytes on the wire */
+	uint64_t verdict[MCR_VERDICTS];	/* [MCR_RELAY] is the relayed datagram count */
+	uint64_t tx_packets, tx_bytes, tx_errors;	/* summed over destinations */
+	uint64_t kernel_drops;	/* frames the kernel had no ring room for (PACKET_STATISTICS) */
+	struct mcr_out_counters out[MCR_MAX_OUT];
+};
+
+/* ring.c: why ring_run() came back. */
+enum mcr_event {
+	MCR_EVENT_STATS,	/* SIGUSR1 or the stats timer: print, then call ring_run() again */
+	MCR_EVENT_EXIT,		/* stop with *exit_code; the final counters are still readable */
+};
+
+struct mcr_ring;
+struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code);
+enum mcr_event ring_run(struct mcr_ring *r, int *exit_code);
+const struct mcr_counters *ring_counters(struct mcr_ring *r);
+void ring_close(struct mcr_ring *r);
+
+#endif

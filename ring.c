@@ -1,0 +1,942 @@
+// SPDX-License-Identifier: MIT
+/*
+ * All of mcr's I/O: the packet socket with its kernel filter and mmap ring, the group join, the
+ * egress sockets, and one io_uring loop that waits for frames, signals and the stats timer and
+ * sends every relayed datagram.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <net/if_arp.h>
+#include <linux/if_packet.h>
+#include <linux/udp.h>
+#include <liburing.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mcr.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef ARPHRD_RAWIP
+#define ARPHRD_RAWIP 519
+#endif
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+#define RING_BYTES (4u << 20)	/* packet ring: ~10 ms of 1500-byte frames at 250k pps */
+#define RING_BLOCK_BYTES (64u << 10)
+#define BATCH_MAX 64		/* frames taken from the ring per pass */
+#define URING_ENTRIES 1024
+#define URING_RESERVED 8	/* SQ entries kept for re-arming poll, signal and timer */
+#define GSO_SEGS_MAX 64		/* UDP_MAX_SEGMENTS before Linux 6.9 */
+#define SNDBUF_BYTES (4 << 20)
+#define CTRL_BYTES (CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int)))
+#define FILTER_SNAPLEN 0x40000	/* "accept the whole frame" for the filter's return */
+
+/*
+ * user_data: the kind in the top byte; a send also says which destination, whether it was a GSO
+ * send, how many datagrams it carries and the index of the first.
+ */
+enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_SEND };
+#define UD(kind) ((uint64_t)(kind) << 56)
+#define UD_SEND_OF(out, gso, n, first)                                                         \
+	(UD(UD_SEND) | (uint64_t)(out) << 48 | (uint64_t)(gso) << 40 | (uint64_t)(n) << 16 |     \
+	 (uint64_t)(first))
+#define UD_KIND(ud) ((unsigned int)((ud) >> 56))
+#define UD_OUT(ud) ((unsigned int)((ud) >> 48) & 0xff)
+#define UD_GSO(ud) ((unsigned int)((ud) >> 40) & 1)
+#define UD_N(ud) ((unsigned int)((ud) >> 16) & 0xffff)
+#define UD_FIRST(ud) ((unsigned int)(ud) & 0xffff)
+
+/* Registered file slots. */
+enum { FILE_INGRESS, FILE_OUT0 };
+
+struct out_sock {
+	int fd;
+	bool connected;		/* else every send names the destination */
+	bool gso;		/* equal-size runs go out as one UDP_SEGMENT send */
+	uint32_t gso_max;	/* largest payload that fits the route MTU whole */
+	struct sockaddr_in addr;
+};
+
+/* Consecutive relayed datagrams of one size and DSCP: one send per destination. */
+struct run {
+	uint16_t first;		/* index into iov */
+	uint16_t n;
+	uint32_t len;
+	uint8_t dscp;
+};
+
+struct mcr_ring {
+	const struct mcr_config *cfg;
+	struct mcr_counters c;
+	struct mcr_match match;
+	struct io_uring uring;
+	int pkt_fd, join_fd, sig_fd, timer_fd;
+	int ifindex;
+	enum mcr_link link;
+	uint64_t start_ns;
+
+	uint8_t *map;		/* the TPACKET_V2 ring */
+	size_t map_len;
+	uint32_t frame_size, frame_nr, frames_per_block, block_size, head;
+	bool uring_ok;
+
+	/* The pass in flight: frames held until every send that reads them completes. */
+	uint32_t held;
+	unsigned int inflight;
+	unsigned int batch_max;	/* frames per pass, so every send of a pass fits the SQ */
+	struct iovec iov[BATCH_MAX];
+	uint8_t dscp[BATCH_MAX];
+	struct run runs[BATCH_MAX];
+	unsigned int n_iov, n_runs;
+	/* [out][first datagram]: a send owns the slot of the first datagram it carries. */
+	struct msghdr msg[MCR_MAX_OUT][BATCH_MAX];
+	uint8_t ctrl[MCR_MAX_OUT][BATCH_MAX][CTRL_BYTES] __attribute__((aligned(8)));
+
+	struct signalfd_siginfo siginfo;
+	uint64_t timer_ticks;
+	bool poll_multishot, armed;
+	bool stop, stats_due;
+	int exit_code;
+
+	struct out_sock out[MCR_MAX_OUT];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One setup error: a line naming the culprit and the fix; returns the exit status. */
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "mcr: %s\n", line);
+	return code;
+}
+
+static int errno_exit(int e)
+{
+	return e == EPERM || e == EACCES ? MCR_EXIT_NOPERM : MCR_EXIT_OSERR;
+}
+
+/*
+ * The kernel filter: only IPv4 UDP to group:port (from source), not sent by this host, not
+ * VLAN-tagged, is ever copied to the ring. Offsets are from the network header (SKF_NET_OFF), so
+ * one program serves Ethernet and IP tunnels. Non-first fragments carry no UDP header; they pass
+ * on group and source alone and are counted as fragments.
+ */
+static int attach_filter(int fd, const struct mcr_match *m)
+{
+	const uint32_t net = (uint32_t)SKF_NET_OFF;
+	const uint32_t group = ntohl(m->group.v4.s_addr);
+	const uint32_t source = ntohl(m->source.v4.s_addr);
+	struct sock_filter prog[24];
+	unsigned int n = 0, i;
+	struct sock_fprog fprog;
+
+#define INS(c, t, f, k) (prog[n++] = (struct sock_filter){ (c), (t), (f), (k) })
+#define DROP 0xfe	/* patched below into jumps to the final "ret #0" */
+	INS(BPF_LD | BPF_H | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL));
+	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ETH_P_IP);
+	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
+	INS(BPF_JMP | BPF_JEQ | BPF_K, DROP, 0, PACKET_OUTGOING);
+	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG));
+	INS(BPF_JMP | BPF_JSET | BPF_K, DROP, 0, 0x0fff);
+	INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 9);
+	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, IPPROTO_UDP);
+	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 16);
+	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, group);
+	if (m->source.family) {
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 12);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, source);
+	}
+	INS(BPF_LD | BPF_H | BPF_ABS, 0, 0, net + 6);
+	INS(BPF_JMP | BPF_JSET | BPF_K, 3, 0, 0x1fff);	/* non-first fragment: to accept */
+	INS(BPF_LDX | BPF_B | BPF_MSH, 0, 0, net);
+	INS(BPF_LD | BPF_H | BPF_IND, 0, 0, net + 2);
+	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, m->port);
+	INS(BPF_RET | BPF_K, 0, 0, FILTER_SNAPLEN);
+	INS(BPF_RET | BPF_K, 0, 0, 0);
+	for (i = 0; i < n; i++) {
+		if (BPF_CLASS(prog[i].code) != BPF_JMP)
+			continue;
+		if (prog[i].jt == DROP)
+			prog[i].jt = (uint8_t)(n - 1 - i - 1);
+		if (prog[i].jf == DROP)
+			prog[i].jf = (uint8_t)(n - 1 - i - 1);
+	}
+#undef INS
+#undef DROP
+	fprog.len = (unsigned short)n;
+	fprog.filter = prog;
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog));
+}
+
+/* The link layer of the ingress, and its MTU: what frames look like and how big they get. */
+static int probe_ingress(struct mcr_ring *r, const char *name, uint32_t *mtu)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int e;
+
+	if (fd < 0)
+		return fail(MCR_EXIT_OSERR, "socket: %s", strerror(errno));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0) {
+		e = errno;
+		close(fd);
+		if (e == ENODEV)
+			return fail(MCR_EXIT_NOIF, "%s: no such interface (see ip link)", name);
+		return fail(MCR_EXIT_OSERR, "%s: %s", name, strerror(e));
+	}
+	*mtu = (uint32_t)ifr.ifr_mtu;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+		e = errno;
+		close(fd);
+		return fail(MCR_EXIT_OSERR, "%s: %s", name, strerror(e));
+	}
+	close(fd);
+	switch (ifr.ifr_hwaddr.sa_family) {
+	case ARPHRD_ETHER:
+	case ARPHRD_LOOPBACK:
+		r->link = MCR_LINK_ETHER;
+		return 0;
+	case ARPHRD_NONE:
+	case ARPHRD_RAWIP:
+	case ARPHRD_TUNNEL:
+	case ARPHRD_IPGRE:
+		r->link = MCR_LINK_NONE;
+		return 0;
+	}
+	return fail(MCR_EXIT_USAGE, "-i %s: link type %u is not supported (Ethernet and IP tunnels are)",
+		    name, ifr.ifr_hwaddr.sa_family);
+}
+
+/*
+ * The packet socket: created listening to nothing, filtered, given its ring, and only then
+ * bound, so not one unfiltered frame is ever queued to it.
+ */
+static int open_ingress(struct mcr_ring *r)
+{
+	const struct mcr_config *cfg = r->cfg;
+	struct tpacket_req req = { 0 };
+	struct sockaddr_ll sll = { 0 };
+	uint32_t mtu, block;
+	int one = 1, ver = TPACKET_V2, ret;
+
+	r->pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (r->pkt_fd < 0) {
+		if (errno == EPERM || errno == EACCES)
+			return fail(MCR_EXIT_NOPERM, "packet socket: %s (mcr needs CAP_NET_RAW: run it "
+				    "as root or setcap cap_net_raw+ep mcr)", strerror(errno));
+		return fail(MCR_EXIT_OSERR, "packet socket: %s", strerror(errno));
+	}
+	ret = probe_ingress(r, cfg->ingress, &mtu);
+	if (ret)
+		return ret;
+	r->ifindex = (int)if_nametoindex(cfg->ingress);
+	if (!r->ifindex)
+		return fail(MCR_EXIT_NOIF, "%s: no such interface (see ip link)", cfg->ingress);
+	if (attach_filter(r->pkt_fd, &r->match) < 0)
+		return fail(MCR_EXIT_OSERR, "SO_ATTACH_FILTER: %s", strerror(errno));
+	if (setsockopt(r->pkt_fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof(ver)) < 0)
+		return fail(MCR_EXIT_OSERR, "PACKET_VERSION TPACKET_V2: %s (Linux 2.6.27 or later "
+			    "is needed)", strerror(errno));
+	/* Linux 4.20 and later skip our own sends before the filter even runs; older ones filter. */
+	setsockopt(r->pkt_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+
+	/* Room for the header, the largest frame the MTU allows and one in-band VLAN tag. */
+	r->frame_size = TPACKET_ALIGN(TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + mtu + 4 + 14);
+	block = RING_BLOCK_BYTES;
+	if (block < r->frame_size)
+		block = (r->frame_size + 4095) & ~4095u;
+	req.tp_block_size = block;
+	req.tp_block_nr = RING_BYTES / block ? RING_BYTES / block : 1;
+	req.tp_frame_size = r->frame_size;
+	req.tp_frame_nr = (block / r->frame_size) * req.tp_block_nr;
+	r->frames_per_block = block / r->frame_size;
+	r->block_size = block;
+	if (setsockopt(r->pkt_fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
+		return fail(MCR_EXIT_OSERR, "PACKET_RX_RING of %u frames: %s", req.tp_frame_nr,
+			    strerror(errno));
+	r->frame_nr = req.tp_frame_nr;
+	r->map_len = (size_t)req.tp_block_size * req.tp_block_nr;
+	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		      r->pkt_fd, 0);
+	if (r->map == MAP_FAILED) {
+		r->map = NULL;
+		return fail(MCR_EXIT_OSERR, "mmap packet ring: %s", strerror(errno));
+	}
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = r->ifindex;
+	if (bind(r->pkt_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		if (errno == ENODEV)
+			return fail(MCR_EXIT_NOIF, "%s: no such interface (see ip link)",
+				    cfg->ingress);
+		return fail(MCR_EXIT_OSERR, "bind to %s: %s", cfg->ingress, strerror(errno));
+	}
+	return 0;
+}
+
+/*
+ * Join the group on the ingress so IGMP-snooping switches send the stream our way. The socket is
+ * never bound to a port, so it never has a datagram to read.
+ */
+static int join_group(struct mcr_ring *r)
+{
+	const struct mcr_config *cfg = r->cfg;
+	struct group_source_req gsr = { 0 };
+	struct sockaddr_in *g = (struct sockaddr_in *)&gsr.gsr_group;
+	struct sockaddr_in *s = (struct sockaddr_in *)&gsr.gsr_source;
+	int rcvbuf = 0, ret;
+
+	r->join_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (r->join_fd < 0)
+		return fail(MCR_EXIT_OSERR, "join socket: %s", strerror(errno));
+	setsockopt(r->join_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	gsr.gsr_interface = (uint32_t)r->ifindex;
+	g->sin_family = AF_INET;
+	g->sin_addr = cfg->group.v4;
+	if (cfg->source.family) {
+		s->sin_family = AF_INET;
+		s->sin_addr = cfg->source.v4;
+		ret = setsockopt(r->join_fd, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, &gsr, sizeof(gsr));
+	} else {
+		ret = setsockopt(r->join_fd, IPPROTO_IP, MCAST_JOIN_GROUP, &gsr,
+				 sizeof(struct group_req));
+	}
+	if (ret < 0)
+		return fail(errno_exit(errno), "join %s on %s: %s (try --no-join where the network "
+			    "floods multicast)", inet_ntoa(cfg->group.v4), cfg->ingress,
+			    strerror(errno));
+	return 0;
+}
+
+/* Without a join, still tell the NIC to accept the group's MAC address: no IGMP, just the filter. */
+static int accept_group_mac(struct mcr_ring *r)
+{
+	uint32_t g = ntohl(r->cfg->group.v4.s_addr);
+	struct packet_mreq mr = { 0 };
+
+	if (r->link != MCR_LINK_ETHER)
+		return 0;
+	mr.mr_ifindex = r->ifindex;
+	mr.mr_type = PACKET_MR_MULTICAST;
+	mr.mr_alen = 6;
+	/* RFC 1112: 01:00:5e and the group's low 23 bits. */
+	mr.mr_address[0] = 0x01;
+	mr.mr_address[1] = 0x00;
+	mr.mr_address[2] = 0x5e;
+	mr.mr_address[3] = (g >> 16) & 0x7f;
+	mr.mr_address[4] = (g >> 8) & 0xff;
+	mr.mr_address[5] = g & 0xff;
+	if (setsockopt(r->pkt_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
+		return fail(MCR_EXIT_OSERR, "PACKET_ADD_MEMBERSHIP on %s: %s", r->cfg->ingress,
+			    strerror(errno));
+	return 0;
+}
+
+static bool is_multicast(struct in_addr a)
+{
+	return (ntohl(a.s_addr) >> 28) == 0xe;
+}
+
+/*
+ * One connected UDP socket per destination: the route is looked up once, and a unicast peer's
+ * ICMP port-unreachable comes back as ECONNREFUSED on that destination alone. A destination with
+ * no route yet is kept unconnected and named in every send, so it starts working by itself.
+ */
+static int open_out(struct mcr_ring *r, unsigned int i)
+{
+	const struct mcr_config *cfg = r->cfg;
+	const struct mcr_out *o = &cfg->out[i];
+	struct out_sock *s = &r->out[i];
+	int fd, one = 1, zero = 0, sndbuf = SNDBUF_BYTES, mtu = 0;
+	unsigned int ifindex = 0;
+	socklen_t len = sizeof(mtu);
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return fail(MCR_EXIT_OSERR, "-o %s: socket: %s", o->text, strerror(errno));
+	s->fd = fd;
+	s->addr.sin_family = AF_INET;
+	s->addr.sin_addr = o->addr.v4;
+	s->addr.sin_port = htons(o->port);
+	if (o->ifname[0]) {
+		ifindex = if_nametoindex(o->ifname);
+		if (!ifindex)
+			return fail(MCR_EXIT_NOIF, "-o %s: %s: no such interface (see ip link)",
+				    o->text, o->ifname);
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (is_multicast(o->addr.v4)) {
+		struct ip_mreqn mreq = { .imr_ifindex = (int)ifindex };
+		int ttl = cfg->ttl == MCR_TTL_DEFAULT ? 1 : cfg->ttl;
+
+		if (ifindex && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq)) < 0)
+			return fail(MCR_EXIT_OSERR, "-o %s: IP_MULTICAST_IF: %s", o->text,
+				    strerror(errno));
+		if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0 ||
+		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0)
+			return fail(MCR_EXIT_OSERR, "-o %s: multicast options: %s", o->text,
+				    strerror(errno));
+	} else {
+		if (ifindex && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o->ifname,
+					  (socklen_t)strlen(o->ifname)) < 0)
+			return fail(errno_exit(errno), "-o %s: SO_BINDTODEVICE: %s", o->text,
+				    strerror(errno));
+		if (cfg->ttl != MCR_TTL_DEFAULT &&
+		    setsockopt(fd, IPPROTO_IP, IP_TTL, &cfg->ttl, sizeof(cfg->ttl)) < 0)
+			return fail(MCR_EXIT_OSERR, "-o %s: IP_TTL: %s", o->text, strerror(errno));
+		/* Some legacy receivers listen on a broadcast address; let -o name one. */
+		setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
+	}
+	if (cfg->dscp != MCR_DSCP_KEEP) {
+		int tos = cfg->dscp << 2;
+
+		if (setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) < 0)
+			return fail(MCR_EXIT_OSERR, "-o %s: IP_TOS: %s", o->text, strerror(errno));
+	}
+	if (connect(fd, (struct sockaddr *)&s->addr, sizeof(s->addr)) == 0) {
+		s->connected = true;
+	} else if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ENETDOWN) {
+		fprintf(stderr, "mcr: -o %s: %s for now; sending anyway, it starts when a route "
+			"appears\n", o->text, strerror(errno));
+	} else {
+		return fail(errno_exit(errno), "-o %s: connect: %s", o->text, strerror(errno));
+	}
+	/* UDP GSO (Linux 4.18) needs each segment to fit the route MTU whole. */
+	s->gso = setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
+	if (s->connected && getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len) == 0 && mtu > 28)
+		s->gso_max = (uint32_t)mtu - 28;
+	else
+		s->gso_max = 1472;
+	return 0;
+}
+
+static int open_signals(struct mcr_ring *r)
+{
+	sigset_t set;
+
+	/* A supervisor's reload must never stop a stream. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return fail(MCR_EXIT_OSERR, "sigprocmask: %s", strerror(errno));
+	r->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (r->sig_fd < 0)
+		return fail(MCR_EXIT_OSERR, "signalfd: %s", strerror(errno));
+	if (!r->cfg->stats_interval_ms)
+		return 0;
+	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (r->timer_fd < 0)
+		return fail(MCR_EXIT_OSERR, "timerfd: %s", strerror(errno));
+	struct itimerspec its = {
+		.it_interval = { r->cfg->stats_interval_ms / 1000,
+				 (long)(r->cfg->stats_interval_ms % 1000) * 1000000 },
+	};
+	its.it_value = its.it_interval;
+	if (timerfd_settime(r->timer_fd, 0, &its, NULL) < 0)
+		return fail(MCR_EXIT_OSERR, "timerfd_settime: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * One ring, one thread. DEFER_TASKRUN (Linux 6.1) runs completions only when we ask for them;
+ * older kernels get the plainer modes, and a kernel without io_uring gets a clear refusal.
+ */
+static int open_uring(struct mcr_ring *r)
+{
+	static const unsigned int modes[] = {
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+		0,
+	};
+	int files[1 + MCR_MAX_OUT];
+	int ret = -EINVAL;
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct io_uring_params p = { .flags = modes[i] };
+
+		ret = io_uring_queue_init_params(URING_ENTRIES, &r->uring, &p);
+		if (ret != -EINVAL)
+			break;
+	}
+	if (ret == -ENOSYS || ret == -EPERM || ret == -EACCES)
+		return fail(MCR_EXIT_NOURING, "io_uring: %s (is sysctl kernel.io_uring_disabled set, "
+			    "or does a container seccomp profile block io_uring_setup? see mcr(1))",
+			    strerror(-ret));
+	if (ret == -ENOMEM)
+		return fail(MCR_EXIT_NOURING, "io_uring: %s (before Linux 5.12 the ring counts "
+			    "against ulimit -l; raise it)", strerror(-ret));
+	if (ret < 0)
+		return fail(MCR_EXIT_NOURING, "io_uring: %s", strerror(-ret));
+	files[FILE_INGRESS] = r->pkt_fd;
+	for (unsigned int i = 0; i < r->cfg->n_out; i++)
+		files[FILE_OUT0 + i] = r->out[i].fd;
+	ret = io_uring_register_files(&r->uring, files, FILE_OUT0 + r->cfg->n_out);
+	if (ret < 0)
+		return fail(MCR_EXIT_OSERR, "io_uring_register_files: %s", strerror(-ret));
+	r->uring_ok = true;
+	io_uring_register_ring_fd(&r->uring);
+	return 0;
+}
+
+struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
+{
+	struct mcr_ring *r = calloc(1, sizeof(*r));
+	int ret;
+
+	if (!r) {
+		*exit_code = fail(MCR_EXIT_OSERR, "out of memory");
+		return NULL;
+	}
+	r->cfg = cfg;
+	r->pkt_fd = r->join_fd = r->sig_fd = r->timer_fd = -1;
+	for (unsigned int i = 0; i < MCR_MAX_OUT; i++)
+		r->out[i].fd = -1;
+	r->match.group = cfg->group;
+	r->match.port = cfg->port;
+	r->match.source = cfg->source;
+	r->poll_multishot = true;
+	r->batch_max = (URING_ENTRIES - URING_RESERVED) / cfg->n_out;
+	if (r->batch_max > BATCH_MAX)
+		r->batch_max = BATCH_MAX;
+
+	ret = open_ingress(r);
+	if (!ret)
+		ret = cfg->no_join ? accept_group_mac(r) : join_group(r);
+	for (unsigned int i = 0; !ret && i < cfg->n_out; i++)
+		ret = open_out(r, i);
+	if (!ret)
+		ret = open_signals(r);
+	if (!ret)
+		ret = open_uring(r);
+	if (ret) {
+		ring_close(r);
+		*exit_code = ret;
+		return NULL;
+	}
+	r->start_ns = now_ns();
+	return r;
+}
+
+void ring_close(struct mcr_ring *r)
+{
+	if (!r)
+		return;
+	if (r->uring_ok)
+		io_uring_queue_exit(&r->uring);
+	if (r->map)
+		munmap(r->map, r->map_len);
+	/* Closing the join socket leaves the group: IGMP sends the leave. */
+	int fds[] = { r->pkt_fd, r->join_fd, r->sig_fd, r->timer_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	for (unsigned int i = 0; i < MCR_MAX_OUT; i++)
+		if (r->out[i].fd >= 0)
+			close(r->out[i].fd);
+	free(r);
+}
+
+static struct tpacket2_hdr *frame_at(const struct mcr_ring *r, uint32_t i)
+{
+	uint32_t block = i / r->frames_per_block, slot = i % r->frames_per_block;
+
+	return (struct tpacket2_hdr *)(r->map + (size_t)block * r->block_size +
+				       (size_t)slot * r->frame_size);
+}
+
+static bool frame_ready(const struct mcr_ring *r)
+{
+	const struct tpacket2_hdr *h = frame_at(r, (r->head + r->held) % r->frame_nr);
+
+	return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
+}
+
+/* An SQE, submitting what is queued first when the SQ is full. */
+static struct io_uring_sqe *get_sqe(struct mcr_ring *r)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->uring);
+
+	if (!sqe) {
+		io_uring_submit(&r->uring);
+		sqe = io_uring_get_sqe(&r->uring);
+	}
+	return sqe;
+}
+
+static void arm_poll(struct mcr_ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+
+	if (r->poll_multishot)
+		io_uring_prep_poll_multishot(sqe, FILE_INGRESS, POLLIN);
+	else
+		io_uring_prep_poll_add(sqe, FILE_INGRESS, POLLIN);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, UD(UD_POLL));
+}
+
+static void arm_signal(struct mcr_ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+
+	io_uring_prep_read(sqe, r->sig_fd, &r->siginfo, sizeof(r->siginfo), 0);
+	io_uring_sqe_set_data64(sqe, UD(UD_SIGNAL));
+}
+
+static void arm_timer(struct mcr_ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+
+	io_uring_prep_read(sqe, r->timer_fd, &r->timer_ticks, sizeof(r->timer_ticks), 0);
+	io_uring_sqe_set_data64(sqe, UD(UD_TIMER));
+}
+
+/* Queue one send of datagrams [first, first + n) to destination o; n > 1 means UDP GSO. */
+static void queue_send(struct mcr_ring *r, unsigned int o, unsigned int first, unsigned int n)
+{
+	struct out_sock *s = &r->out[o];
+	struct msghdr *m = &r->msg[o][first];
+	uint8_t *ctrl = r->ctrl[o][first];
+	struct io_uring_sqe *sqe = get_sqe(r);
+	struct cmsghdr *cm;
+	size_t clen = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (!s->connected) {
+		m->msg_name = &s->addr;
+		m->msg_namelen = sizeof(s->addr);
+	}
+	m->msg_iov = &r->iov[first];
+	m->msg_iovlen = n;
+	m->msg_control = ctrl;
+	m->msg_controllen = CTRL_BYTES;
+	cm = CMSG_FIRSTHDR(m);
+	if (n > 1) {
+		uint16_t seg = (uint16_t)r->iov[first].iov_len;
+
+		cm->cmsg_level = IPPROTO_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+		clen += CMSG_SPACE(sizeof(seg));
+		cm = CMSG_NXTHDR(m, cm);
+	}
+	if (r->cfg->dscp == MCR_DSCP_KEEP) {
+		int tos = r->dscp[first] << 2;
+
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_TOS;
+		cm->cmsg_len = CMSG_LEN(sizeof(tos));
+		memcpy(CMSG_DATA(cm), &tos, sizeof(tos));
+		clen += CMSG_SPACE(sizeof(tos));
+	}
+	m->msg_controllen = clen;
+	if (!clen)
+		m->msg_control = NULL;
+	/* MSG_DONTWAIT: a full socket buffer fails this send now rather than holding the pass. */
+	io_uring_prep_sendmsg(sqe, FILE_OUT0 + (int)o, m, MSG_DONTWAIT);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, UD_SEND_OF(o, n > 1, n, first));
+	r->inflight++;
+}
+
+static void queue_singles(struct mcr_ring *r, unsigned int o, unsigned int first, unsigned int n)
+{
+	for (unsigned int i = first; i < first + n; i++)
+		queue_send(r, o, i, 1);
+}
+
+static void queue_pass(struct mcr_ring *r)
+{
+	for (unsigned int o = 0; o < r->cfg->n_out; o++) {
+		const struct out_sock *s = &r->out[o];
+
+		for (unsigned int k = 0; k < r->n_runs; k++) {
+			const struct run *run = &r->runs[k];
+
+			if (run->n > 1 && s->gso && run->len <= s->gso_max)
+				queue_send(r, o, run->first, run->n);
+			else
+				queue_singles(r, o, run->first, run->n);
+		}
+	}
+}
+
+/* Add a relayed datagram to the pass, extending the current run when GSO can carry both. */
+static void add_datagram(struct mcr_ring *r, const struct mcr_datagram *d)
+{
+	unsigned int i = r->n_iov++;
+	struct run *run = r->n_runs ? &r->runs[r->n_runs - 1] : NULL;
+
+	r->iov[i].iov_base = (void *)d->payload;
+	r->iov[i].iov_len = d->len;
+	r->dscp[i] = d->dscp;
+	/* GSO: equal sizes (only the last may be shorter, never used here), one TOS, 64 KiB. */
+	if (run && d->len && run->len == d->len && run->dscp == d->dscp &&
+	    run->n < GSO_SEGS_MAX && (size_t)(run->n + 1) * d->len <= MCR_UDP_MAX_PAYLOAD) {
+		run->n++;
+		return;
+	}
+	r->runs[r->n_runs++] = (struct run){ .first = (uint16_t)i, .n = 1, .len = d->len,
+					     .dscp = d->dscp };
+}
+
+/* Hand the frames of the finished pass back to the kernel, in ring order. */
+static void release_pass(struct mcr_ring *r)
+{
+	for (uint32_t i = 0; i < r->held; i++)
+		__atomic_store_n(&frame_at(r, (r->head + i) % r->frame_nr)->tp_status,
+				 TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+	r->head = (r->head + r->held) % r->frame_nr;
+	r->held = 0;
+	r->n_iov = r->n_runs = 0;
+}
+
+/* The frame in a ring slot as parse_frame() sees it, never reaching past the slot. */
+static void frame_view(const struct mcr_ring *r, const struct tpacket2_hdr *h, uint32_t status,
+		       struct mcr_frame *f)
+{
+	uint32_t start = r->link == MCR_LINK_ETHER ? h->tp_mac : h->tp_net;
+	uint32_t skip = start - h->tp_mac, room;
+
+	if (start > r->frame_size || start < h->tp_mac)
+		start = r->frame_size, skip = 0;
+	room = r->frame_size - start;
+	f->data = (const uint8_t *)h + start;
+	f->caplen = h->tp_snaplen > skip ? h->tp_snaplen - skip : 0;
+	if (f->caplen > room)
+		f->caplen = room;
+	f->wirelen = h->tp_len > skip ? h->tp_len - skip : 0;
+	f->link = r->link;
+	f->vlan_valid = (status & TP_STATUS_VLAN_VALID) || h->tp_vlan_tci;
+	f->vlan_tci = h->tp_vlan_tci;
+}
+
+/* Take the ready frames (up to a batch), parse and count each, queue the sends. */
+static void relay_pass(struct mcr_ring *r)
+{
+	const uint64_t count = r->cfg->count;
+
+	while (r->held < r->batch_max) {
+		struct tpacket2_hdr *h = frame_at(r, (r->head + r->held) % r->frame_nr);
+		uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+		struct mcr_datagram d;
+		struct mcr_frame f;
+		enum mcr_verdict v;
+
+		if (!(status & TP_STATUS_USER))
+			break;
+		frame_view(r, h, status, &f);
+		v = parse_frame(&f, &r->match, &d);
+		r->held++;
+		r->c.rx_packets++;
+		r->c.rx_bytes += h->tp_len;
+		r->c.verdict[v]++;
+		if (v != MCR_RELAY)
+			continue;
+		add_datagram(r, &d);
+		if (count && r->c.verdict[MCR_RELAY] == count) {
+			r->stop = true;
+			break;
+		}
+	}
+	if (r->n_runs)
+		queue_pass(r);
+}
+
+/* The ingress reported an error: the link went down (it resumes by itself) or away (exit 66). */
+static void check_ingress(struct mcr_ring *r)
+{
+	char name[IF_NAMESIZE];
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	getsockopt(r->pkt_fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (!if_indextoname((unsigned int)r->ifindex, name)) {
+		fprintf(stderr, "mcr: %s: interface went away; exiting for a restart\n",
+			r->cfg->ingress);
+		r->stop = true;
+		r->exit_code = MCR_EXIT_NOIF;
+		return;
+	}
+	if (err == ENETDOWN)
+		fprintf(stderr, "mcr: %s: link down; relaying resumes when it is up\n",
+			r->cfg->ingress);
+	else if (err)
+		fprintf(stderr, "mcr: %s: %s\n", r->cfg->ingress, strerror(err));
+}
+
+static void on_send(struct mcr_ring *r, uint64_t ud, int res)
+{
+	unsigned int o = UD_OUT(ud), n = UD_N(ud);
+	struct mcr_out_counters *oc = &r->c.out[o];
+
+	r->inflight--;
+	if (res >= 0) {
+		oc->tx_packets += n;
+		oc->tx_bytes += (uint64_t)res;
+		return;
+	}
+	/* The route's MTU shrank under a GSO send, or the path cannot segment: send singly. */
+	if (UD_GSO(ud) && (res == -EINVAL || res == -EMSGSIZE || res == -EIO)) {
+		r->out[o].gso = false;
+		queue_singles(r, o, UD_FIRST(ud), n);
+		return;
+	}
+	oc->tx_errors += n;
+	oc->last_errno = -res;
+}
+
+static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
+{
+	uint64_t ud = io_uring_cqe_get_data64(cqe);
+	bool more = cqe->flags & IORING_CQE_F_MORE;
+
+	switch (UD_KIND(ud)) {
+	case UD_SEND:
+		on_send(r, ud, cqe->res);
+		break;
+	case UD_POLL:
+		if (cqe->res == -EINVAL && r->poll_multishot) {
+			r->poll_multishot = false;	/* before Linux 5.13 */
+			more = false;
+		} else if (cqe->res < 0) {
+			return fail(MCR_EXIT_OSERR, "poll %s: %s", r->cfg->ingress,
+				    strerror(-cqe->res));
+		} else if (cqe->res & POLLERR) {
+			check_ingress(r);
+		}
+		if (!more)
+			arm_poll(r);
+		break;
+	case UD_SIGNAL:
+		if (cqe->res != sizeof(r->siginfo))
+			return fail(MCR_EXIT_OSERR, "signalfd read: %s",
+				    strerror(cqe->res < 0 ? -cqe->res : EIO));
+		if (r->siginfo.ssi_signo == SIGUSR1)
+			r->stats_due = true;
+		else
+			r->stop = true;
+		arm_signal(r);
+		break;
+	case UD_TIMER:
+		if (cqe->res != sizeof(r->timer_ticks))
+			return fail(MCR_EXIT_OSERR, "timerfd read: %s",
+				    strerror(cqe->res < 0 ? -cqe->res : EIO));
+		r->stats_due = true;
+		arm_timer(r);
+		break;
+	}
+	return 0;
+}
+
+enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
+{
+	struct io_uring_cqe *cqes[64];
+
+	if (!r->armed) {
+		r->armed = true;
+		arm_poll(r);
+		arm_signal(r);
+		if (r->timer_fd >= 0)
+			arm_timer(r);
+	}
+	for (;;) {
+		unsigned int n;
+		int ret;
+
+		if (r->stats_due) {
+			r->stats_due = false;
+			return MCR_EVENT_STATS;
+		}
+		if (!r->inflight) {
+			release_pass(r);
+			if (r->stop) {
+				*exit_code = r->exit_code;
+				return MCR_EVENT_EXIT;
+			}
+			relay_pass(r);
+		}
+		/*
+		 * Sends complete inline, so waiting for one completion sleeps only when there is
+		 * nothing to do. Frames left over from a full pass must not wait for the next
+		 * frame's wake-up: collect completions (signals too) without sleeping.
+		 */
+		if (!r->inflight && frame_ready(r))
+			ret = io_uring_submit_and_get_events(&r->uring);
+		else
+			ret = io_uring_submit_and_wait(&r->uring, 1);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			*exit_code = fail(MCR_EXIT_OSERR, "io_uring_enter: %s", strerror(-ret));
+			return MCR_EVENT_EXIT;
+		}
+		while ((n = io_uring_peek_batch_cqe(&r->uring, cqes, 64)) > 0) {
+			for (unsigned int i = 0; i < n; i++) {
+				ret = on_cqe(r, cqes[i]);
+				if (ret) {
+					*exit_code = ret;
+					return MCR_EVENT_EXIT;
+				}
+			}
+			io_uring_cq_advance(&r->uring, n);
+		}
+	}
+}
+
+const struct mcr_counters *ring_counters(struct mcr_ring *r)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+
+	/* Reading the kernel's counters resets them: add them up here. */
+	if (getsockopt(r->pkt_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+		r->c.kernel_drops += st.tp_drops;
+	r->c.tx_packets = r->c.tx_bytes = r->c.tx_errors = 0;
+	for (unsigned int o = 0; o < r->cfg->n_out; o++) {
+		r->c.tx_packets += r->c.out[o].tx_packets;
+		r->c.tx_bytes += r->c.out[o].tx_bytes;
+		r->c.tx_errors += r->c.out[o].tx_errors;
+	}
+	r->c.uptime_ms = (now_ns() - r->start_ns) / 1000000u;
+	return &r->c;
+}
