@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: MIT
+/*
+ * inject - craft Ethernet frames, good and bad, and put them on the wire with an AF_PACKET
+ * socket, to test the relay's frame parser against what a real link can deliver.
+ * Payloads follow payload.h, so whatever gets relayed can be checked by the receiver.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "payload.h"
+
+#define MAX_COUNT 1000000
+#define MAX_RATE 10000000		/* pps */
+#define DEFAULT_MAX_S 30
+#define MAX_MAX_S 3600
+#define DEFAULT_LEN 64			/* payload bytes */
+#define MAX_LEN (65535 - 60 - 8)	/* payload bytes: fits IPv4 total length with 40 option bytes */
+#define FRAME_MAX (ETH_HLEN + 4 + 65535 + 64)
+#define DEFAULT_SRC "198.19.50.5"
+#define OTHER_SRC "198.19.50.6"
+#define DEFAULT_GROUP "239.0.0.1:5000"
+#define OTHER_GROUP "239.0.0.99"
+#define SRC6 "2001:2::5"		/* RFC 5180 benchmarking range */
+#define GROUP6 "ff3e::1"
+#define SPORT 49152
+#define TTL 8
+#define TRAILER_LEN 20			/* bytes of nonzero Ethernet padding for "padded" */
+#define TRUNC_ETH_LEN 10		/* bytes of the whole frame for "trunc-eth" */
+#define TRUNC_IP_LEN 12			/* bytes of IPv4 header for "trunc-ip" */
+#define TRUNC_UDP_LEN 4			/* bytes of UDP header for "trunc-udp" */
+#define TRUNC_PAYLOAD_CUT 10		/* bytes missing at the end for "trunc-payload" */
+#define IPLEN_LONG_EXTRA 40		/* bytes the total length overstates for "iplen-long" */
+#define UDPLEN_LONG_EXTRA 16
+#define FRAG_OFFSET 185			/* 8-byte units: where a 1500-MTU second fragment starts */
+#define VLAN_VID 100
+#define VLAN0_TCI (5 << 13)		/* PCP 5 (video), VID 0: a priority tag */
+#define IP_FLAG_MF 0x2000
+#define IPOPT_EOL 0
+#define IPOPT_NOP 1
+#define ENOBUFS_RETRIES 1000
+#define ENOBUFS_BACKOFF_NS (50 * NSEC_PER_USEC)
+
+enum inject_case {
+	C_VALID, C_IPOPTS, C_PADDED, C_ZERO, C_MAX,
+	C_TRUNC_ETH, C_TRUNC_IP, C_TRUNC_UDP, C_TRUNC_PAYLOAD,
+	C_IPLEN_LONG, C_IPLEN_SHORT, C_UDPLEN_LONG, C_UDPLEN_SHORT, C_UDPLEN_TINY,
+	C_IHL_SMALL, C_VERSION, C_BADCSUM_IP, C_BADCSUM_UDP, C_NOCSUM_UDP,
+	C_FRAG_FIRST, C_FRAG_MIDDLE, C_FRAG_LAST, C_TCP, C_ICMP,
+	C_OTHER_GROUP, C_OTHER_PORT, C_OTHER_SOURCE, C_VLAN, C_VLAN0, C_IPV6,
+	C_CASES
+};
+
+static const char *const case_name[C_CASES] = {
+	[C_VALID] = "valid",
+	[C_IPOPTS] = "ipopts",
+	[C_PADDED] = "padded",
+	[C_ZERO] = "zero",
+	[C_MAX] = "max",
+	[C_TRUNC_ETH] = "trunc-eth",
+	[C_TRUNC_IP] = "trunc-ip",
+	[C_TRUNC_UDP] = "trunc-udp",
+	[C_TRUNC_PAYLOAD] = "trunc-payload",
+	[C_IPLEN_LONG] = "iplen-long",
+	[C_IPLEN_SHORT] = "iplen-short",
+	[C_UDPLEN_LONG] = "udplen-long",
+	[C_UDPLEN_SHORT] = "udplen-short",
+	[C_UDPLEN_TINY] = "udplen-tiny",
+	[C_IHL_SMALL] = "ihl-small",
+	[C_VERSION] = "version",
+	[C_BADCSUM_IP] = "badcsum-ip",
+	[C_BADCSUM_UDP] = "badcsum-udp",
+	[C_NOCSUM_UDP] = "nocsum-udp",
+	[C_FRAG_FIRST] = "frag-first",
+	[C_FRAG_MIDDLE] = "frag-middle",
+	[C_FRAG_LAST] = "frag-last",
+	[C_TCP] = "tcp",
+	[C_ICMP] = "icmp",
+	[C_OTHER_GROUP] = "other-group",
+	[C_OTHER_PORT] = "other-port",
+	[C_OTHER_SOURCE] = "other-source",
+	[C_VLAN] = "vlan",
+	[C_VLAN0] = "vlan0",
+	[C_IPV6] = "ipv6",
+};
+
+struct inject {
+	int fd;
+	unsigned int ifindex;
+	uint8_t mac[ETH_ALEN];		/* the interface's, our frames' source */
+	struct in_addr src, group;
+	uint16_t port;			/* host byte order */
+	uint32_t len, stream;
+	uint64_t first_seq;
+};
+
+/* One frame's recipe: a valid IPv4 UDP frame and what the case does to it. */
+struct plan {
+	struct in_addr src, dst;
+	uint16_t dport;
+	uint8_t version, ihl, proto;
+	uint16_t frag;			/* flags and fragment offset, host order */
+	bool vlan;
+	uint16_t tci;
+	uint32_t payload_len;		/* UDP payload bytes built */
+	uint32_t l4_len;		/* bytes after the IP header that belong to the datagram */
+	int32_t ip_len;			/* total length field, -1 for the true one */
+	int32_t udp_len;		/* UDP length field, -1 for the true one */
+	uint32_t trailer;		/* bytes of Ethernet padding after the datagram */
+	uint32_t cut;			/* bytes left off the end of the frame */
+	uint32_t frame_len;		/* when nonzero, the frame is just this long */
+	bool bad_ip_csum, bad_udp_csum, no_udp_csum;
+};
+
+static uint8_t frame[FRAME_MAX];
+static volatile sig_atomic_t stop;
+
+static int usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: inject -I IFACE -c CASE [-n N] [-S SRC] [-g GROUP:PORT] [-l LEN]\n"
+		"              [-s STREAM_ID] [-q FIRST_SEQ] [-r PPS] [-T MAX_SECONDS]\n"
+		"       inject -c list\n");
+	return code;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n)
+{
+	for (; n > 1; p += 2, n -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (n)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* A checksum that fails, never the other spelling of a right one (0 and 0xffff). */
+static uint16_t csum_break(uint16_t good)
+{
+	uint16_t bad = good ^ 0x0101;
+
+	return bad ? bad : 0x0303;
+}
+
+static void put_mcast_mac(uint8_t *mac, struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+
+	if (!IN_MULTICAST(h)) {
+		memset(mac, 0xff, ETH_ALEN);
+		return;
+	}
+	/* RFC 1112: 01:00:5e and the group's low 23 bits */
+	mac[0] = 0x01;
+	mac[1] = 0x00;
+	mac[2] = 0x5e;
+	mac[3] = (h >> 16) & 0x7f;
+	mac[4] = h >> 8;
+	mac[5] = h;
+}
+
+static void plan_case(const struct inject *in, enum inject_case c, uint64_t index,
+		      struct plan *p)
+{
+	*p = (struct plan){
+		.src = in->src, .dst = in->group, .dport = in->port,
+		.version = 4, .ihl = 5, .proto = IPPROTO_UDP,
+		.payload_len = in->len, .l4_len = 8 + in->len,
+		.ip_len = -1, .udp_len = -1,
+	};
+	switch (c) {
+	case C_VALID:
+	case C_MAX:
+	case C_IPV6:
+	case C_CASES:
+		break;
+	case C_IPOPTS:
+		p->ihl = 6 + index % 10;	/* every IHL from 6 to 15 in turn */
+		break;
+	case C_PADDED:
+		p->trailer = TRAILER_LEN;
+		break;
+	case C_ZERO:
+		p->payload_len = 0;
+		p->l4_len = 8;
+		break;
+	case C_TRUNC_ETH:
+		p->frame_len = TRUNC_ETH_LEN;
+		break;
+	case C_TRUNC_IP:
+		p->frame_len = ETH_HLEN + TRUNC_IP_LEN;
+		break;
+	case C_TRUNC_UDP:
+		p->l4_len = TRUNC_UDP_LEN;
+		break;
+	case C_TRUNC_PAYLOAD:
+		p->cut = TRUNC_PAYLOAD_CUT;
+		break;
+	case C_IPLEN_LONG:
+		p->ip_len = 20 + 8 + in->len + IPLEN_LONG_EXTRA;
+		break;
+	case C_IPLEN_SHORT:
+		p->ip_len = 5 * 4 - 4;
+		break;
+	case C_UDPLEN_LONG:
+		p->udp_len = 8 + in->len + UDPLEN_LONG_EXTRA;
+		break;
+	case C_UDPLEN_SHORT:
+		p->udp_len = 8 + in->len / 2;
+		break;
+	case C_UDPLEN_TINY:
+		p->udp_len = 4;
+		break;
+	case C_IHL_SMALL:
+		p->ihl = 4;
+		break;
+	case C_VERSION:
+		p->version = 6;
+		break;
+	case C_BADCSUM_IP:
+		p->bad_ip_csum = true;
+		break;
+	case C_BADCSUM_UDP:
+		p->bad_udp_csum = true;
+		break;
+	case C_NOCSUM_UDP:
+		p->no_udp_csum = true;
+		break;
+	case C_FRAG_FIRST:
+		p->frag = IP_FLAG_MF;
+		break;
+	case C_FRAG_MIDDLE:
+		p->frag = IP_FLAG_MF | FRAG_OFFSET;
+		break;
+	case C_FRAG_LAST:
+		p->frag = FRAG_OFFSET;
+		break;
+	case C_TCP:
+		p->proto = IPPROTO_TCP;
+		break;
+	case C_ICMP:
+		p->proto = IPPROTO_ICMP;
+		break;
+	case C_OTHER_GROUP:
+		inet_pton(AF_INET, OTHER_GROUP, &p->dst);
+		break;
+	case C_OTHER_PORT:
+		p->dport = in->port + 1;
+		break;
+	case C_OTHER_SOURCE:
+		inet_pton(AF_INET, OTHER_SRC, &p->src);
+		break;
+	case C_VLAN:
+		p->vlan = true;
+		p->tci = VLAN_VID;
+		break;
+	case C_VLAN0:
+		p->vlan = true;
+		p->tci = VLAN0_TCI;
+		break;
+	}
+}
+
+/*
+ * Builds the frame for one plan. Every header is first made valid (the same bytes a kernel
+ * would send), then only the field the case is about is bent, so the frame tests one thing.
+ */
+static size_t build_ipv4(const struct inject *in, const struct plan *p, uint64_t seq)
+{
+	size_t eth_len = ETH_HLEN + (p->vlan ? 4 : 0);
+	uint32_t hdr = p->ihl * 4u < 20 ? 20 : p->ihl * 4u;	/* bytes of IP header written */
+	uint8_t *ip = frame + eth_len, *udp = ip + hdr;
+	uint32_t udp_true = 8 + p->payload_len, ip_true = hdr + p->l4_len;
+	uint32_t udp_len = p->udp_len >= 0 ? (uint32_t)p->udp_len : udp_true;
+	uint64_t sum;
+	uint16_t csum;
+	size_t len;
+
+	put_mcast_mac(frame, p->dst);
+	memcpy(frame + ETH_ALEN, in->mac, ETH_ALEN);
+	if (p->vlan) {
+		put_be16(frame + 12, ETHERTYPE_VLAN);
+		put_be16(frame + 14, p->tci);
+	}
+	put_be16(frame + eth_len - 2, ETHERTYPE_IP);
+
+	payload_build(udp + 8, p->payload_len, in->stream, seq, now_ns());
+	put_be16(udp, SPORT);
+	put_be16(udp + 2, p->dport);
+	put_be16(udp + 4, (uint16_t)udp_len);
+	put_be16(udp + 6, 0);
+
+	ip[0] = (uint8_t)(p->version << 4 | p->ihl);
+	ip[1] = 0;
+	put_be16(ip + 2, (uint16_t)(p->ip_len >= 0 ? (uint32_t)p->ip_len : ip_true));
+	put_be16(ip + 4, (uint16_t)seq);
+	put_be16(ip + 6, p->frag);
+	ip[8] = TTL;
+	ip[9] = p->proto;
+	put_be16(ip + 10, 0);
+	memcpy(ip + 12, &p->src, 4);
+	memcpy(ip + 16, &p->dst, 4);
+	if (hdr > 20) {
+		memset(ip + 20, IPOPT_NOP, hdr - 20 - 1);
+		ip[hdr - 1] = IPOPT_EOL;
+	}
+
+	/* Over the bytes the UDP length claims, as far as they were built. */
+	sum = csum_add(0, ip + 12, 8);
+	sum += IPPROTO_UDP + udp_len;
+	sum = csum_add(sum, udp, udp_len < udp_true ? udp_len : udp_true);
+	csum = csum_fold(sum);
+	if (!csum)
+		csum = 0xffff;		/* RFC 768: 0 would mean "no checksum" */
+	if (p->bad_udp_csum)
+		csum = csum_break(csum);
+	if (p->no_udp_csum)
+		csum = 0;
+	put_be16(udp + 6, csum);
+
+	csum = csum_fold(csum_add(0, ip, hdr));
+	put_be16(ip + 10, p->bad_ip_csum ? csum_break(csum) : csum);
+
+	len = eth_len + ip_true;
+	for (uint32_t i = 0; i < p->trailer; i++)
+		frame[len++] = 0xa0 | (i & 0x0f);
+	len -= p->cut;
+	if (p->frame_len)
+		len = p->frame_len;
+	return len;
+}
+
+static size_t build_ipv6(const struct inject *in, uint64_t seq)
+{
+	uint8_t *ip6 = frame + ETH_HLEN, *udp = ip6 + 40;
+	uint32_t udp_len = 8 + in->len;
+	uint64_t sum;
+	uint16_t csum;
+
+	/* RFC 2464: 33:33 and the group's low 32 bits */
+	memcpy(frame, "\x33\x33\x00\x00\x00\x01", ETH_ALEN);
+	memcpy(frame + ETH_ALEN, in->mac, ETH_ALEN);
+	put_be16(frame + 12, ETHERTYPE_IPV6);
+
+	memset(ip6, 0, 40);
+	ip6[0] = 0x60;
+	put_be16(ip6 + 4, (uint16_t)udp_len);
+	ip6[6] = IPPROTO_UDP;
+	ip6[7] = TTL;
+	inet_pton(AF_INET6, SRC6, ip6 + 8);
+	inet_pton(AF_INET6, GROUP6, ip6 + 24);
+
+	payload_build(udp + 8, in->len, in->stream, seq, now_ns());
+	put_be16(udp, SPORT);
+	put_be16(udp + 2, in->port);
+	put_be16(udp + 4, (uint16_t)udp_len);
+	put_be16(udp + 6, 0);
+	sum = csum_add(0, ip6 + 8, 32);
+	sum += udp_len + IPPROTO_UDP;
+	csum = csum_fold(csum_add(sum, udp, udp_len));
+	put_be16(udp + 6, csum ? csum : 0xffff);
+	return ETH_HLEN + 40 + udp_len;
+}
+
+static void open_socket(struct inject *in, const char *ifname)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct ifreq ifr = { 0 };
+
+	if (!(in->ifindex = if_nametoindex(ifname)))
+		errx(EXIT_SETUP, "%s: no such interface (see ip link)", ifname);
+	/* Protocol 0: the socket sends only, and no received frame is queued to it. */
+	in->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (in->fd < 0)
+		err(EXIT_SETUP, "packet socket (needs CAP_NET_RAW)");
+	sll.sll_ifindex = (int)in->ifindex;
+	if (bind(in->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		err(EXIT_SETUP, "bind to %s", ifname);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(in->fd, SIOCGIFHWADDR, &ifr) < 0)
+		err(EXIT_SETUP, "%s: SIOCGIFHWADDR", ifname);
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		errx(EXIT_SETUP, "%s: not an Ethernet interface", ifname);
+	memcpy(in->mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+}
+
+/* Sends one frame; retries while the device pushes back. Returns 0 or an errno. */
+static int send_frame(const struct inject *in, size_t len, uint64_t *errors)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = (int)in->ifindex,
+		.sll_halen = ETH_ALEN,
+	};
+
+	/* The ethertype (after any VLAN tag) becomes skb->protocol; the frame says it anyway. */
+	if (len >= ETH_HLEN)
+		memcpy(&sll.sll_protocol, frame + 12, 2);
+	memcpy(sll.sll_addr, frame, ETH_ALEN);
+	for (int tries = 0; tries < ENOBUFS_RETRIES; tries++) {
+		if (sendto(in->fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		(*errors)++;
+		if (errno != ENOBUFS && errno != EAGAIN)
+			return errno;
+		sleep_until_ns(now_ns() + ENOBUFS_BACKOFF_NS);
+	}
+	return ENOBUFS;
+}
+
+static enum inject_case find_case(const char *name)
+{
+	for (int c = 0; c < C_CASES; c++)
+		if (!strcmp(name, case_name[c]))
+			return c;
+	errx(EXIT_SETUP, "case %s: unknown (inject -c list names them)", name);
+}
+
+int main(int argc, char *argv[])
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct inject in = { .fd = -1, .len = DEFAULT_LEN, .port = 5000 };
+	const char *ifname = NULL;	/* -I */
+	const char *case_arg = NULL;	/* -c */
+	uint64_t count = 1;		/* -n */
+	uint64_t rate = 0;		/* -r, pps; 0 for as fast as possible */
+	uint64_t max_s = DEFAULT_MAX_S;	/* -T */
+	uint64_t injected = 0, errors = 0, start, deadline, wake;
+	struct sockaddr_in group;
+	enum inject_case c;
+	struct plan plan;
+	int first_err = 0, e, opt;
+	size_t len;
+
+	inet_pton(AF_INET, DEFAULT_SRC, &in.src);
+	parse_ipv4_port("group", DEFAULT_GROUP, &group);
+	while ((opt = getopt(argc, argv, "I:c:n:S:g:l:s:q:r:T:h")) != -1) {
+		switch (opt) {
+		case 'I':
+			ifname = optarg;
+			break;
+		case 'c':
+			case_arg = optarg;
+			break;
+		case 'n':
+			count = parse_num("count", optarg, 1, MAX_COUNT);
+			break;
+		case 'S':
+			if (inet_pton(AF_INET, optarg, &in.src) != 1)
+				errx(EXIT_SETUP, "source %s: not an IPv4 address", optarg);
+			break;
+		case 'g':
+			parse_ipv4_port("group", optarg, &group);
+			break;
+		case 'l':
+			in.len = (uint32_t)parse_num("length", optarg, 0, MAX_LEN);
+			break;
+		case 's':
+			in.stream = (uint32_t)parse_num("stream id", optarg, 0, UINT32_MAX);
+			break;
+		case 'q':
+			in.first_seq = parse_num("first seq", optarg, 0, UINT64_MAX - MAX_COUNT);
+			break;
+		case 'r':
+			rate = parse_num("rate", optarg, 0, MAX_RATE);
+			break;
+		case 'T':
+			max_s = parse_num("max seconds", optarg, 1, MAX_MAX_S);
+			break;
+		case 'h':
+			return usage(0);
+		default:
+			return usage(EXIT_SETUP);
+		}
+	}
+	if (optind != argc || !case_arg)
+		return usage(EXIT_SETUP);
+	if (!strcmp(case_arg, "list")) {
+		for (int i = 0; i < C_CASES; i++)
+			printf("%s\n", case_name[i]);
+		return 0;
+	}
+	c = find_case(case_arg);
+	if (!ifname)
+		return usage(EXIT_SETUP);
+	if (c == C_UDPLEN_SHORT && in.len < 2)
+		errx(EXIT_SETUP, "udplen-short needs -l 2 or more, to lie between 8 and the truth");
+	if (c == C_TRUNC_PAYLOAD && in.len < TRUNC_PAYLOAD_CUT)
+		errx(EXIT_SETUP, "trunc-payload needs -l %d or more, to cut into the payload",
+		     TRUNC_PAYLOAD_CUT);
+	in.group = group.sin_addr;
+	in.port = ntohs(group.sin_port);
+	open_socket(&in, ifname);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	start = now_ns();
+	deadline = start + max_s * NSEC_PER_SEC;
+	for (uint64_t i = 0; i < count && !stop; i++) {
+		if (rate) {
+			wake = start + (uint64_t)((unsigned __int128)i * NSEC_PER_SEC / rate);
+			if (wake > now_ns())
+				sleep_until_ns(wake < deadline ? wake : deadline);
+		}
+		if (now_ns() >= deadline) {
+			warnx("stopped after %" PRIu64 " of %" PRIu64 " frames (-T reached)", i,
+			      count);
+			break;
+		}
+		if (c == C_IPV6) {
+			len = build_ipv6(&in, in.first_seq + i);
+		} else {
+			plan_case(&in, c, i, &plan);
+			len = build_ipv4(&in, &plan, in.first_seq + i);
+		}
+		e = send_frame(&in, len, &errors);
+		if (!e)
+			injected++;
+		else if (!first_err)
+			first_err = e;
+	}
+	if (first_err == EINVAL && c == C_TRUNC_ETH)
+		warnx("%s: the kernel refuses frames shorter than the device's link header"
+		      " (dev_validate_header), so no such frame can reach a peer", case_arg);
+	else if (first_err)
+		warnx("%s: %" PRIu64 " send errors, the first: %s", case_arg, errors,
+		      strerror(first_err));
+	printf("injected=%" PRIu64 " case=%s errors=%" PRIu64 "\n", injected, case_arg, errors);
+	close(in.fd);
+	return injected == count ? 0 : 1;
+}

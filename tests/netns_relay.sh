@@ -1,0 +1,351 @@
+#!/bin/bash
+# The real binary in network namespaces: sender -> [r0] relay [r1, r2] -> receivers.
+# The sender's address is one the relay cannot route back to, with rp_filter=1 on r0.
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+
+MCR=$PWD/mcr
+SEND=$PWD/tests/sender
+RECV=$PWD/tests/receiver
+INJECT=$PWD/tests/inject
+WORK=$(mktemp -d)
+MCR_PID=
+
+mcr_topology
+trap 'stop_all; rm -rf "$WORK"' EXIT
+
+stop_all() {
+	[ -n "$MCR_PID" ] && kill -KILL "$MCR_PID" 2>/dev/null
+	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	mcr_cleanup
+}
+
+# start_mcr ARGS...: mcr in the relay, stderr in $WORK/mcr.log; waits for its start line.
+start_mcr() {
+	: >"$WORK/mcr.log"
+	ip netns exec "$RLY" "$MCR" "$@" 2>"$WORK/mcr.log" &
+	MCR_PID=$!
+	for _ in $(seq 100); do
+		grep -q ': relaying ' "$WORK/mcr.log" && return 0
+		kill -0 "$MCR_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "mcr did not start: $(cat "$WORK/mcr.log")"
+	return 1
+}
+
+# stop_mcr: SIGTERM, then MCR_STATUS holds its exit status.
+stop_mcr() {
+	kill -TERM "$MCR_PID" 2>/dev/null
+	wait "$MCR_PID"
+	MCR_STATUS=$?
+	MCR_PID=
+}
+
+# counters: ask for a counter line and wait until it is there; $WORK/counters holds it.
+counters() {
+	local before
+	before=$(grep -c 'rx_packets=' "$WORK/mcr.log")
+	kill -USR1 "$MCR_PID"
+	for _ in $(seq 100); do
+		[ "$(grep -c 'rx_packets=' "$WORK/mcr.log")" -gt "$before" ] && break
+		sleep 0.02
+	done
+	grep 'rx_packets=' "$WORK/mcr.log" | tail -n 1 >"$WORK/counters"
+}
+
+c() { mcr_kv "$WORK/counters" "$1"; }
+
+# receive NAME NS ADDR:PORT [IFACE] [receiver args]: a receiver in the background, ready.
+receive() {
+	local name=$1 ns=$2 at=$3 ifc=$4
+	shift 4
+	rm -f "$WORK/$name.ready"
+	ip netns exec "$ns" "$RECV" -g "$at" ${ifc:+-I "$ifc"} -R "$WORK/$name.ready" "$@" \
+		>"$WORK/$name.out" 2>&1 &
+	eval "${name}_PID=$!"
+	mcr_wait_file "$WORK/$name.ready" 5
+}
+
+r() { mcr_kv "$WORK/$1.out" "$2"; }
+
+# The drop counters, summed: with relayed, they must account for every captured frame.
+sum_drops() {
+	local s=0 k
+	for k in drop_truncated drop_malformed drop_checksum drop_fragment drop_unmatched drop_vlan; do
+		s=$((s + $(c $k)))
+	done
+	echo $s
+}
+
+# 1. The relay delivers 100,000 datagrams, every byte intact, none lost, in order.
+test_relay_integrity() {
+	local n=100000 name="relays 100,000 datagrams byte-identical, none lost"
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 || { mcr_fail "$name" start; return; }
+	receive rx "$RCV" 198.18.2.2:6000 "" -n $n -T 30 || { mcr_fail "$name" receiver; return; }
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 20000 -l 1316 >"$WORK/tx.out"
+	wait "$rx_PID"
+	counters
+	stop_mcr
+	if [ "$(r rx unique)" = $n ] && [ "$(r rx corrupt)" = 0 ] && [ "$(r rx lost)" = 0 ] &&
+		[ "$(r rx reordered)" = 0 ] && [ "$(r rx dup)" = 0 ] && [ "$(c relayed)" = $n ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$(cat "$WORK/rx.out") | $(cat "$WORK/counters")"
+	fi
+}
+
+# 2. Counters equal what was sent and received, and add up; SIGTERM exits 0 with final ones.
+test_counters() {
+	local n=5000 name="SIGUSR1 counters equal what was sent and received, and add up"
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 -o 239.0.0.2:6000@r1 ||
+		{ mcr_fail "$name" start; return; }
+	receive rx "$RCV" 198.18.2.2:6000 "" -n $n -T 20 || { mcr_fail "$name" receiver; return; }
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 10000 -l 200 >"$WORK/tx.out"
+	wait "$rx_PID"
+	counters
+	local frame=$((14 + 20 + 8 + 200))
+	if [ "$(c rx_packets)" = $n ] && [ "$(c relayed)" = $n ] &&
+		[ "$(c rx_bytes)" = $((n * frame)) ] &&
+		[ "$(c rx_packets)" = $(($(c relayed) + $(sum_drops))) ] &&
+		[ "$(c out1.tx_packets)" = "$(r rx received)" ] && [ "$(c out1.tx_packets)" = $n ] &&
+		[ "$(c out2.tx_packets)" = $n ] && [ "$(c tx_packets)" = $((2 * n)) ] &&
+		[ "$(c tx_bytes)" = $((2 * n * 200)) ] && [ "$(c tx_errors)" = 0 ] &&
+		[ "$(c kernel_drops)" = 0 ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$(cat "$WORK/counters") | $(cat "$WORK/rx.out")"
+	fi
+
+	name="SIGTERM exits 0 and prints the final counters"
+	local lines
+	lines=$(grep -c 'rx_packets=' "$WORK/mcr.log")
+	stop_mcr
+	if [ "$MCR_STATUS" = 0 ] && [ "$(grep -c 'rx_packets=' "$WORK/mcr.log")" = $((lines + 1)) ] &&
+		grep 'rx_packets=' "$WORK/mcr.log" | tail -n 1 | grep -q "relayed=$n "; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "status $MCR_STATUS: $(tail -n 2 "$WORK/mcr.log")"
+	fi
+}
+
+# 3. Fan-out: one stream, two receivers on two networks, multicast to one, unicast to the other.
+test_fanout() {
+	local n=20000 name="fan-out delivers the whole stream to two receivers"
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 -o 198.18.3.2:6000 ||
+		{ mcr_fail "$name" start; return; }
+	receive rx1 "$RCV" 239.0.0.2:6000 v1 -n $n -T 20 || { mcr_fail "$name" rx1; return; }
+	receive rx2 "$RCV2" 198.18.3.2:6000 "" -n $n -T 20 || { mcr_fail "$name" rx2; return; }
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 20000 -l 1316 >"$WORK/tx.out"
+	wait "$rx1_PID" "$rx2_PID"
+	stop_mcr
+	if [ "$(r rx1 unique)" = $n ] && [ "$(r rx1 corrupt)" = 0 ] &&
+		[ "$(r rx2 unique)" = $n ] && [ "$(r rx2 corrupt)" = 0 ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$(cat "$WORK/rx1.out") | $(cat "$WORK/rx2.out")"
+	fi
+}
+
+# 4. Multicast egress leaves with TTL 1 by default and the TTL given with -t; DSCP is kept.
+test_unicast_and_options() {
+	local n=2000 name="unicast destination receives every datagram"
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.3.2:7000 -t 9 || { mcr_fail "$name" start; return; }
+	receive rx "$RCV2" 198.18.3.2:7000 "" -n $n -T 10 || { mcr_fail "$name" receiver; return; }
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 10000 -l 1472 >"$WORK/tx.out"
+	wait "$rx_PID"
+	stop_mcr
+	if [ "$(r rx unique)" = $n ] && [ "$(r rx corrupt)" = 0 ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$(cat "$WORK/rx.out")"
+	fi
+}
+
+# 5. -s relays one source only; the kernel filter never even copies the other.
+test_source_filter() {
+	local n=1000 name="-s relays only the chosen source"
+	start_mcr -i r0 -g 239.0.0.1:5000 -s 198.19.50.5 -o 198.18.2.2:6000 ||
+		{ mcr_fail "$name" start; return; }
+	receive rx "$RCV" 198.18.2.2:6000 "" -w 1500 -T 15 || { mcr_fail "$name" receiver; return; }
+	ip netns exec "$SND" "$INJECT" -I s0 -c other-source -n $n -s 2 -l 100 >/dev/null
+	ip netns exec "$SND" "$INJECT" -I s0 -c valid -n $n -s 1 -l 100 >/dev/null
+	wait "$rx_PID"
+	counters
+	stop_mcr
+	if [ "$(r rx received)" = $n ] && [ "$(r rx corrupt)" = 0 ] && [ "$(c relayed)" = $n ] &&
+		[ "$(c rx_packets)" = $n ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$(cat "$WORK/rx.out") | $(cat "$WORK/counters")"
+	fi
+}
+
+# 6. Other groups, ports and protocols on the same interface are not relayed, not even copied.
+test_other_traffic() {
+	local n=500 name="other groups, ports and protocols are not relayed"
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 || { mcr_fail "$name" start; return; }
+	receive rx "$RCV" 198.18.2.2:6000 "" -w 1500 -T 15 || { mcr_fail "$name" receiver; return; }
+	for k in other-group other-port tcp icmp ipv6; do
+		ip netns exec "$SND" "$INJECT" -I s0 -c $k -n $n -l 100 >/dev/null
+	done
+	ip netns exec "$SND" "$SEND" -d 239.0.0.99:5000 -I s0 -n $n -r 5000 -l 100 >/dev/null
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5001 -I s0 -n $n -r 5000 -l 100 >/dev/null
+	ip netns exec "$SND" "$INJECT" -I s0 -c valid -n $n -s 7 -l 100 >/dev/null
+	wait "$rx_PID"
+	counters
+	stop_mcr
+	if [ "$(r rx received)" = $n ] && [ "$(r rx corrupt)" = 0 ] &&
+		[ "$(c rx_packets)" = $n ] && [ "$(c relayed)" = $n ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$(cat "$WORK/rx.out") | $(cat "$WORK/counters")"
+	fi
+}
+
+# 7. Frames that pass the kernel filter but are broken: counted by reason, never relayed.
+test_malformed() {
+	local name="malformed frames are counted by reason and never relayed"
+	# case:counter each frame must land in
+	local cases="trunc-udp:drop_malformed trunc-payload:drop_malformed iplen-long:drop_malformed
+		udplen-long:drop_malformed udplen-short:drop_malformed udplen-tiny:drop_malformed
+		badcsum-ip:drop_checksum frag-first:drop_fragment frag-middle:drop_fragment
+		frag-last:drop_fragment"
+	local k want bad=
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 || { mcr_fail "$name" start; return; }
+	receive rx "$RCV" 198.18.2.2:6000 "" -w 1500 -T 20 || { mcr_fail "$name" receiver; return; }
+	for k in $cases; do
+		ip netns exec "$SND" "$INJECT" -I s0 -c "${k%%:*}" -n 10 -l 100 >/dev/null
+	done
+	for k in valid ipopts padded zero; do
+		ip netns exec "$SND" "$INJECT" -I s0 -c $k -n 10 -l 100 -s 3 >/dev/null
+	done
+	wait "$rx_PID"
+	counters
+	stop_mcr
+	for want in drop_truncated drop_malformed drop_checksum drop_fragment; do
+		local expect=$(( $(echo "$cases" | tr ' \t' '\n\n' | grep -c ":$want\$") * 10 ))
+		[ "$(c $want)" = "$expect" ] || bad="$bad $want=$(c $want)/$expect"
+	done
+	[ "$(c relayed)" = 40 ] || bad="$bad relayed=$(c relayed)/40"
+	[ "$(r rx received)" = 40 ] || bad="$bad received=$(r rx received)/40"
+	[ "$(r rx corrupt)" = 0 ] || bad="$bad corrupt=$(r rx corrupt)"
+	[ "$(c rx_packets)" = $(($(c relayed) + $(sum_drops))) ] || bad="$bad sum"
+	if [ -z "$bad" ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$bad | $(cat "$WORK/counters")"
+	fi
+}
+
+# 8. --count: exit 0 by itself after exactly N datagrams.
+test_count() {
+	local name="--count N relays exactly N datagrams and exits 0"
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 -c 500 ||
+		{ mcr_fail "$name" start; return; }
+	receive rx "$RCV" 198.18.2.2:6000 "" -w 1000 -T 15 || { mcr_fail "$name" receiver; return; }
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n 1000 -r 5000 -l 100 >/dev/null
+	local i status=
+	for i in $(seq 100); do
+		kill -0 "$MCR_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$MCR_PID" 2>/dev/null; then
+		stop_mcr
+		mcr_fail "$name" "still running after the stream"
+		return
+	fi
+	wait "$MCR_PID"
+	status=$?
+	MCR_PID=
+	wait "$rx_PID"
+	grep 'rx_packets=' "$WORK/mcr.log" | tail -n 1 >"$WORK/counters"
+	if [ "$status" = 0 ] && [ "$(c relayed)" = 500 ] && [ "$(r rx received)" = 500 ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "status $status | $(cat "$WORK/rx.out") | $(cat "$WORK/counters")"
+	fi
+}
+
+# 9. A destination without a route, and one that refuses, do not disturb the good one.
+test_bad_destinations() {
+	local n=5000 name="unreachable and refusing destinations do not disturb the others"
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.9.9:6000 -o 198.18.3.2:6001 \
+		-o 198.18.2.2:6000 || { mcr_fail "$name" start; return; }
+	receive rx "$RCV" 198.18.2.2:6000 "" -n $n -T 20 || { mcr_fail "$name" receiver; return; }
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 10000 -l 500 >"$WORK/tx.out"
+	wait "$rx_PID"
+	counters
+	stop_mcr
+	if [ "$(r rx unique)" = $n ] && [ "$(c out3.tx_packets)" = $n ] &&
+		[ "$(c out1.tx_errors)" = $n ] && [ "$(c out1.last_error)" = ENETUNREACH ] &&
+		[ "$(c out2.last_error)" = ECONNREFUSED ] &&
+		[ "$(($(c out2.tx_packets) + $(c out2.tx_errors)))" = $n ] && [ "$MCR_STATUS" = 0 ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$(cat "$WORK/rx.out") | $(cat "$WORK/counters")"
+	fi
+}
+
+# 10. Payloads up to the interface MTU, jumbo included, go out whole.
+test_jumbo() {
+	local n=2000 name="jumbo payloads (MTU 9000) are relayed whole"
+	local l
+	for l in "$SND s0" "$RLY r0" "$RLY r1" "$RCV v1"; do
+		ip -n ${l% *} link set ${l#* } mtu 9000
+	done
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 || { mcr_fail "$name" start; return; }
+	receive rx "$RCV" 198.18.2.2:6000 "" -n $n -T 15 || { mcr_fail "$name" receiver; return; }
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 5000 -l 8972 >"$WORK/tx.out"
+	wait "$rx_PID"
+	stop_mcr
+	for l in "$SND s0" "$RLY r0" "$RLY r1" "$RCV v1"; do
+		ip -n ${l% *} link set ${l#* } mtu 1500
+	done
+	if [ "$(r rx unique)" = $n ] && [ "$(r rx corrupt)" = 0 ] &&
+		[ "$(r rx bytes)" = $((n * 8972)) ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$(cat "$WORK/rx.out")"
+	fi
+}
+
+# 11. The ingress disappearing ends mcr with 66, so a supervisor restarts it.
+test_ingress_gone() {
+	local name="ingress deleted: exit 66 with a message"
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 || { mcr_fail "$name" start; return; }
+	ip -n "$RLY" link del r0
+	local i
+	for i in $(seq 100); do
+		kill -0 "$MCR_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$MCR_PID" 2>/dev/null; then
+		stop_mcr
+		mcr_fail "$name" "still running"
+		return
+	fi
+	wait "$MCR_PID"
+	local status=$?
+	MCR_PID=
+	if [ "$status" = 66 ] && grep -q 'r0: interface went away' "$WORK/mcr.log"; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "status $status: $(cat "$WORK/mcr.log")"
+	fi
+}
+
+test_relay_integrity
+test_counters
+test_fanout
+test_unicast_and_options
+test_source_filter
+test_other_traffic
+test_malformed
+test_count
+test_bad_destinations
+test_jumbo
+test_ingress_gone
+mcr_summary

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sender - send numbered, hashed test datagrams (see payload.h) through an ordinary UDP socket,
+ * as fast as possible or paced on an absolute schedule, bounded in count and in time.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "payload.h"
+
+#define BATCH 32			/* datagrams per sendmmsg() */
+#define TICK_NS (100 * NSEC_PER_USEC)	/* above 10 kpps, one burst per tick, not one wakeup each */
+#define ENOBUFS_BACKOFF_NS (50 * NSEC_PER_USEC)	/* let the peer's backlog drain before a retry */
+#define SNDBUF_BYTES (4 << 20)
+#define SNDTIMEO_MS 100			/* a blocked send returns EAGAIN, so -T always holds */
+#define DEFAULT_COUNT 1000
+#define MAX_COUNT 1000000000ULL
+#define MAX_RATE 10000000ULL		/* pps */
+#define DEFAULT_LEN 1316		/* bytes: seven MPEG-TS packets, the usual IPTV datagram */
+#define MAX_LEN 8972			/* bytes: a 9000-byte MTU less IPv4 and UDP headers */
+#define DEFAULT_TTL 8
+#define DEFAULT_MAX_S 30
+#define MAX_MAX_S 3600
+
+struct tx {
+	int fd;
+	const char *dest;		/* as given, for errors */
+	uint32_t len, stream;
+	uint64_t deadline;		/* CLOCK_MONOTONIC ns */
+	uint64_t sent, errors;
+	bool failed;			/* a send error we cannot retry */
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+};
+
+static uint8_t bufs[BATCH][MAX_LEN];
+static volatile sig_atomic_t stop;
+
+static int usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: sender -d DEST:PORT [-I IFACE] [-n COUNT] [-r PPS] [-l LEN] [-T MAX_SECONDS]\n"
+		"              [-s STREAM_ID] [-t TTL]\n");
+	return code;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* ICMP errors queue up under IP_RECVERR; reading them keeps the queue from filling. */
+static void drain_errqueue(int fd)
+{
+	uint8_t data[64], control[256];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	for (int i = 0; i < 64; i++) {
+		m.msg_control = control;
+		m.msg_controllen = sizeof(control);
+		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+	}
+}
+
+/*
+ * Sends sequence numbers tx->sent .. tx->sent + n - 1. What the kernel pushes back (ENOBUFS,
+ * a pending ICMP error) is counted and sent again, restamped, so the stream has no holes.
+ */
+static void send_burst(struct tx *tx, unsigned int n)
+{
+	uint64_t base = tx->sent;
+	unsigned int i, k = 0;
+	int r;
+
+	for (i = 0; i < n; i++)
+		payload_fill(bufs[i], tx->len, tx->stream, base + i);
+	while (k < n && !stop && now_ns() < tx->deadline) {
+		for (i = k; i < n; i++)
+			payload_stamp(bufs[i], tx->len, tx->stream, base + i, now_ns());
+		r = sendmmsg(tx->fd, tx->msgs + k, n - k, 0);
+		if (r > 0) {
+			k += r;
+			continue;
+		}
+		switch (errno) {
+		case EINTR:
+			break;
+		case ENOBUFS:
+		case EAGAIN:
+			tx->errors++;
+			sleep_until_ns(now_ns() + ENOBUFS_BACKOFF_NS);
+			break;
+		case ECONNREFUSED:
+		case EHOSTUNREACH:
+		case ENETUNREACH:
+		case EHOSTDOWN:
+			tx->errors++;
+			drain_errqueue(tx->fd);
+			break;
+		default:
+			warn("send to %s", tx->dest);
+			tx->failed = true;
+			tx->sent += k;
+			return;
+		}
+	}
+	tx->sent += k;
+}
+
+static uint64_t due_ns(uint64_t start, uint64_t i, uint64_t rate)
+{
+	return start + (uint64_t)((unsigned __int128)i * NSEC_PER_SEC / rate);
+}
+
+/* How many datagrams the schedule wants sent by now. */
+static uint64_t due_count(uint64_t start, uint64_t now, uint64_t rate)
+{
+	return (uint64_t)((unsigned __int128)(now - start) * rate / NSEC_PER_SEC) + 1;
+}
+
+static void open_socket(struct tx *tx, const struct sockaddr_in *dst, const char *ifname,
+			int ttl, bool ttl_given)
+{
+	int one = 1, zero = 0, sndbuf = SNDBUF_BYTES;
+	struct timeval tv = { .tv_usec = SNDTIMEO_MS * 1000 };
+	unsigned int ifindex = 0;
+
+	if (ifname && !(ifindex = if_nametoindex(ifname)))
+		errx(EXIT_SETUP, "%s: no such interface (see ip link)", ifname);
+	tx->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (tx->fd < 0)
+		err(EXIT_SETUP, "socket");
+	if (IN_MULTICAST(ntohl(dst->sin_addr.s_addr))) {
+		struct ip_mreqn mreq = { .imr_ifindex = (int)ifindex };
+
+		if (ifindex &&
+		    setsockopt(tx->fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq)) < 0)
+			err(EXIT_SETUP, "%s: IP_MULTICAST_IF", ifname);
+		if (setsockopt(tx->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0)
+			err(EXIT_SETUP, "IP_MULTICAST_TTL %d", ttl);
+		if (setsockopt(tx->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0)
+			err(EXIT_SETUP, "IP_MULTICAST_LOOP");
+	} else {
+		if (ifname && setsockopt(tx->fd, SOL_SOCKET, SO_BINDTODEVICE, ifname,
+					 strlen(ifname)) < 0)
+			err(EXIT_SETUP, "%s: SO_BINDTODEVICE", ifname);
+		if (ttl_given && setsockopt(tx->fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0)
+			err(EXIT_SETUP, "IP_TTL %d", ttl);
+	}
+	/* Without IP_RECVERR the kernel drops on a full backlog silently; with it we retry. */
+	if (setsockopt(tx->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) < 0)
+		err(EXIT_SETUP, "IP_RECVERR");
+	if (setsockopt(tx->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
+		setsockopt(tx->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (setsockopt(tx->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		err(EXIT_SETUP, "SO_SNDTIMEO");
+	/* Connected, so pending ICMP errors come back to us instead of going unnoticed. */
+	if (connect(tx->fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0)
+		err(EXIT_SETUP, "connect %s", tx->dest);
+}
+
+int main(int argc, char *argv[])
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct tx tx = { .fd = -1, .len = DEFAULT_LEN };
+	uint64_t count = DEFAULT_COUNT;	/* -n */
+	uint64_t rate = 0;		/* -r, pps; 0 for as fast as possible */
+	uint64_t max_s = DEFAULT_MAX_S;	/* -T */
+	const char *ifname = NULL;	/* -I */
+	int ttl = DEFAULT_TTL;		/* -t */
+	bool ttl_given = false;
+	struct sockaddr_in dst;
+	uint64_t start, end, now, due, wake;
+	double seconds;
+	int c;
+
+	while ((c = getopt(argc, argv, "d:I:n:r:l:T:s:t:h")) != -1) {
+		switch (c) {
+		case 'd':
+			tx.dest = optarg;
+			parse_ipv4_port("destination", optarg, &dst);
+			break;
+		case 'I':
+			ifname = optarg;
+			break;
+		case 'n':
+			count = parse_num("count", optarg, 1, MAX_COUNT);
+			break;
+		case 'r':
+			rate = parse_num("rate", optarg, 0, MAX_RATE);
+			break;
+		case 'l':
+			tx.len = (uint32_t)parse_num("length", optarg, PAYLOAD_HDR_LEN, MAX_LEN);
+			break;
+		case 'T':
+			max_s = parse_num("max seconds", optarg, 1, MAX_MAX_S);
+			break;
+		case 's':
+			tx.stream = (uint32_t)parse_num("stream id", optarg, 0, UINT32_MAX);
+			break;
+		case 't':
+			ttl = (int)parse_num("ttl", optarg, 1, 255);
+			ttl_given = true;
+			break;
+		case 'h':
+			return usage(0);
+		default:
+			return usage(EXIT_SETUP);
+		}
+	}
+	if (optind != argc || !tx.dest)
+		return usage(EXIT_SETUP);
+
+	open_socket(&tx, &dst, ifname, ttl, ttl_given);
+	for (int i = 0; i < BATCH; i++) {
+		tx.iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = tx.len };
+		tx.msgs[i].msg_hdr.msg_iov = &tx.iov[i];
+		tx.msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	start = now_ns();
+	tx.deadline = start + max_s * NSEC_PER_SEC;
+	while (tx.sent < count && !stop && !tx.failed) {
+		now = now_ns();
+		if (now >= tx.deadline)
+			break;
+		due = count;
+		if (rate) {
+			due = due_count(start, now, rate);
+			if (due > count)
+				due = count;
+			if (due <= tx.sent) {
+				wake = due_ns(start, tx.sent, rate);
+				if (NSEC_PER_SEC / rate < TICK_NS && wake < now + TICK_NS)
+					wake = now + TICK_NS;
+				sleep_until_ns(wake < tx.deadline ? wake : tx.deadline);
+				continue;
+			}
+		}
+		send_burst(&tx, due - tx.sent < BATCH ? (unsigned int)(due - tx.sent) : BATCH);
+	}
+	end = now_ns();
+
+	if (tx.sent < count && !tx.failed)
+		warnx("stopped after %" PRIu64 " of %" PRIu64 " datagrams (%s)", tx.sent, count,
+		      stop ? "signal" : "-T reached");
+	seconds = (double)(end - start) / NSEC_PER_SEC;
+	printf("sent=%" PRIu64 " errors=%" PRIu64 " seconds=%.3f pps=%.0f\n", tx.sent, tx.errors,
+	       seconds, seconds > 0 ? tx.sent / seconds : 0.0);
+	close(tx.fd);
+	return tx.failed ? 1 : 0;
+}

@@ -1,0 +1,16 @@
+# tests/tools.mk - the test programs, included by the top Makefile; paths from the project root.
+# Dynamically linked, unlike mcr itself: they only ever run here and in CI.
+
+# Defining targets here must not steal the including Makefile's default goal.
+tools_mk_saved_goal := $(.DEFAULT_GOAL)
+
+TEST_TOOLS := tests/sender tests/receiver tests/inject
+TEST_TOOLS_CFLAGS := -O2 -Wall -Wextra -Werror -std=gnu11
+
+$(TEST_TOOLS): tests/%: tests/%.c tests/payload.h
+	$(CC) $(TEST_TOOLS_CFLAGS) -o $@ $<
+
+.PHONY: test-tools
+test-tools: $(TEST_TOOLS)
+
+.DEFAULT_GOAL := $(tools_mk_saved_goal)
