@@ -54,11 +54,9 @@ static long long parse_num(const char *s, long long min, long long max)
 	if (*s < '0' || *s > '9')
 		return -1;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
+		if (*s < '0' || *s > '9' || v > (max - (*s - '0')) / 10)
 			return -1;
 		v = v * 10 + (*s - '0');
-		if (v > max)
-			return -1;
 	}
 	return v < min ? -1 : v;
 }
@@ -209,16 +207,18 @@ static const struct {
 	[OPT_VERSION] = { "version", 'V', false, false },
 };
 
+/* One line naming the culprit; the pointer to --help survives however long the culprit is. */
 static enum mcr_parse_result fail(char *err, const char *fmt, ...)
 {
+	static const char hint[] = " (see mcr --help)";
 	va_list ap;
 	size_t n;
 
 	va_start(ap, fmt);
-	vsnprintf(err, MCR_ERR_LEN, fmt, ap);
+	vsnprintf(err, MCR_ERR_LEN - (sizeof(hint) - 1), fmt, ap);
 	va_end(ap);
 	n = strlen(err);
-	snprintf(err + n, MCR_ERR_LEN - n, " (see mcr --help)");
+	memcpy(err + n, hint, sizeof(hint));
 	return MCR_PARSE_ERROR;
 }
 
@@ -282,6 +282,8 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 			return fail(err, "%s %s: more than %d destinations; run a second mcr", flag,
 				    v, MCR_MAX_OUT);
 		memset(o, 0, sizeof(*o));
+		if (strlen(v) >= sizeof(o->text))
+			return fail(err, "%s %.20s...: too long", flag, v);
 		if (!parse_endpoint(v, &o->addr, &o->port, o->ifname, why, sizeof(why)))
 			return fail(err, "%s %s: %s", flag, v, why);
 		if (o->addr.v4.s_addr == INADDR_ANY)
@@ -329,9 +331,6 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		else
 			return fail(err, "%s '%s': format must be kv or json", flag, v);
 		break;
-	case OPT_NO_JOIN:
-		cfg->no_join = true;
-		break;
 	}
 	return MCR_PARSE_RUN;
 }
@@ -366,6 +365,7 @@ enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config
 				return fail(err, "%s: takes no value", a);
 			help |= id == OPT_HELP;
 			version |= id == OPT_VERSION;
+			cfg->no_join |= id == OPT_NO_JOIN;
 			continue;
 		}
 		if (!v) {

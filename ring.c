@@ -10,6 +10,8 @@
 #include <linux/if_ether.h>
 #include <net/if_arp.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/udp.h>
 #include <liburing.h>
 #include <net/if.h>
@@ -55,7 +57,7 @@
  * user_data: the kind in the top byte; a send also says which destination, whether it was a GSO
  * send, how many datagrams it carries and the index of the first.
  */
-enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_SEND };
+enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_SEND };
 #define UD(kind) ((uint64_t)(kind) << 56)
 #define UD_SEND_OF(out, gso, n, first)                                                         \
 	(UD(UD_SEND) | (uint64_t)(out) << 48 | (uint64_t)(gso) << 40 | (uint64_t)(n) << 16 |     \
@@ -90,8 +92,9 @@ struct mcr_ring {
 	struct mcr_counters c;
 	struct mcr_match match;
 	struct io_uring uring;
-	int pkt_fd, join_fd, sig_fd, timer_fd;
+	int pkt_fd, join_fd, sig_fd, timer_fd, nl_fd;
 	int ifindex;
+	bool link_up;		/* administratively up and with carrier */
 	enum mcr_link link;
 	uint64_t start_ns;
 
@@ -113,6 +116,7 @@ struct mcr_ring {
 	uint8_t ctrl[MCR_MAX_OUT][BATCH_MAX][CTRL_BYTES] __attribute__((aligned(8)));
 
 	struct signalfd_siginfo siginfo;
+	uint8_t nl_buf[8192] __attribute__((aligned(8)));
 	uint64_t timer_ticks;
 	bool poll_multishot, armed;
 	bool stop, stats_due;
@@ -219,6 +223,8 @@ static int probe_ingress(struct mcr_ring *r, const char *name, uint32_t *mtu)
 		return fail(MCR_EXIT_OSERR, "%s: %s", name, strerror(e));
 	}
 	*mtu = (uint32_t)ifr.ifr_mtu;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		r->link_up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
 	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
 		e = errno;
 		close(fd);
@@ -312,30 +318,35 @@ static int open_ingress(struct mcr_ring *r)
  * Join the group on the ingress so IGMP-snooping switches send the stream our way. The socket is
  * never bound to a port, so it never has a datagram to read.
  */
-static int join_group(struct mcr_ring *r)
+static int join(struct mcr_ring *r)
 {
 	const struct mcr_config *cfg = r->cfg;
 	struct group_source_req gsr = { 0 };
 	struct sockaddr_in *g = (struct sockaddr_in *)&gsr.gsr_group;
 	struct sockaddr_in *s = (struct sockaddr_in *)&gsr.gsr_source;
-	int rcvbuf = 0, ret;
 
-	r->join_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (r->join_fd < 0)
-		return fail(MCR_EXIT_OSERR, "join socket: %s", strerror(errno));
-	setsockopt(r->join_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	gsr.gsr_interface = (uint32_t)r->ifindex;
 	g->sin_family = AF_INET;
 	g->sin_addr = cfg->group.v4;
 	if (cfg->source.family) {
 		s->sin_family = AF_INET;
 		s->sin_addr = cfg->source.v4;
-		ret = setsockopt(r->join_fd, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, &gsr, sizeof(gsr));
-	} else {
-		ret = setsockopt(r->join_fd, IPPROTO_IP, MCAST_JOIN_GROUP, &gsr,
-				 sizeof(struct group_req));
+		return setsockopt(r->join_fd, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, &gsr,
+				  sizeof(gsr));
 	}
-	if (ret < 0)
+	return setsockopt(r->join_fd, IPPROTO_IP, MCAST_JOIN_GROUP, &gsr, sizeof(struct group_req));
+}
+
+static int join_group(struct mcr_ring *r)
+{
+	const struct mcr_config *cfg = r->cfg;
+	int rcvbuf = 0;
+
+	r->join_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (r->join_fd < 0)
+		return fail(MCR_EXIT_OSERR, "join socket: %s", strerror(errno));
+	setsockopt(r->join_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (join(r) < 0)
 		return fail(errno_exit(errno), "join %s on %s: %s (try --no-join where the network "
 			    "floods multicast)", inet_ntoa(cfg->group.v4), cfg->ingress,
 			    strerror(errno));
@@ -445,6 +456,20 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 	return 0;
 }
 
+/* Link events for the ingress: down, up again (renew the join), deleted (exit 66). */
+static int open_netlink(struct mcr_ring *r)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+
+	r->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (r->nl_fd < 0 || bind(r->nl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return fail(MCR_EXIT_OSERR, "rtnetlink socket: %s", strerror(errno));
+	if (!r->link_up)
+		fprintf(stderr, "mcr: %s: link is down; relaying starts when it is up\n",
+			r->cfg->ingress);
+	return 0;
+}
+
 static int open_signals(struct mcr_ring *r)
 {
 	sigset_t set;
@@ -527,7 +552,7 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 		return NULL;
 	}
 	r->cfg = cfg;
-	r->pkt_fd = r->join_fd = r->sig_fd = r->timer_fd = -1;
+	r->pkt_fd = r->join_fd = r->sig_fd = r->timer_fd = r->nl_fd = -1;
 	for (unsigned int i = 0; i < MCR_MAX_OUT; i++)
 		r->out[i].fd = -1;
 	r->match.group = cfg->group;
@@ -543,6 +568,8 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 		ret = cfg->no_join ? accept_group_mac(r) : join_group(r);
 	for (unsigned int i = 0; !ret && i < cfg->n_out; i++)
 		ret = open_out(r, i);
+	if (!ret)
+		ret = open_netlink(r);
 	if (!ret)
 		ret = open_signals(r);
 	if (!ret)
@@ -565,7 +592,7 @@ void ring_close(struct mcr_ring *r)
 	if (r->map)
 		munmap(r->map, r->map_len);
 	/* Closing the join socket leaves the group: IGMP sends the leave. */
-	int fds[] = { r->pkt_fd, r->join_fd, r->sig_fd, r->timer_fd };
+	int fds[] = { r->pkt_fd, r->join_fd, r->sig_fd, r->timer_fd, r->nl_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
@@ -629,6 +656,14 @@ static void arm_timer(struct mcr_ring *r)
 
 	io_uring_prep_read(sqe, r->timer_fd, &r->timer_ticks, sizeof(r->timer_ticks), 0);
 	io_uring_sqe_set_data64(sqe, UD(UD_TIMER));
+}
+
+static void arm_link(struct mcr_ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+
+	io_uring_prep_recv(sqe, r->nl_fd, r->nl_buf, sizeof(r->nl_buf), 0);
+	io_uring_sqe_set_data64(sqe, UD(UD_LINK));
 }
 
 /* Queue one send of datagrams [first, first + n) to destination o; n > 1 means UDP GSO. */
@@ -784,7 +819,14 @@ static void relay_pass(struct mcr_ring *r)
 		queue_pass(r);
 }
 
-/* The ingress reported an error: the link went down (it resumes by itself) or away (exit 66). */
+static void ingress_gone(struct mcr_ring *r)
+{
+	fprintf(stderr, "mcr: %s: interface went away; exiting for a restart\n", r->cfg->ingress);
+	r->stop = true;
+	r->exit_code = MCR_EXIT_NOIF;
+}
+
+/* The packet socket reports ENETDOWN when the link goes down or away; netlink says which. */
 static void check_ingress(struct mcr_ring *r)
 {
 	char name[IF_NAMESIZE];
@@ -792,18 +834,41 @@ static void check_ingress(struct mcr_ring *r)
 	socklen_t len = sizeof(err);
 
 	getsockopt(r->pkt_fd, SOL_SOCKET, SO_ERROR, &err, &len);
-	if (!if_indextoname((unsigned int)r->ifindex, name)) {
-		fprintf(stderr, "mcr: %s: interface went away; exiting for a restart\n",
-			r->cfg->ingress);
-		r->stop = true;
-		r->exit_code = MCR_EXIT_NOIF;
-		return;
-	}
-	if (err == ENETDOWN)
-		fprintf(stderr, "mcr: %s: link down; relaying resumes when it is up\n",
-			r->cfg->ingress);
-	else if (err)
+	if (!if_indextoname((unsigned int)r->ifindex, name))
+		ingress_gone(r);
+	else if (err && err != ENETDOWN)
 		fprintf(stderr, "mcr: %s: %s\n", r->cfg->ingress, strerror(err));
+}
+
+/*
+ * RTM_NEWLINK and RTM_DELLINK for the ingress. The kernel re-hooks the packet socket by itself
+ * when the link comes back; the join is renewed in case the kernel forgot it.
+ */
+static void on_link(struct mcr_ring *r, int len)
+{
+	for (struct nlmsghdr *nh = (struct nlmsghdr *)r->nl_buf; NLMSG_OK(nh, (unsigned int)len);
+	     nh = NLMSG_NEXT(nh, len)) {
+		const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+		bool up;
+
+		if ((nh->nlmsg_type != RTM_NEWLINK && nh->nlmsg_type != RTM_DELLINK) ||
+		    nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) || ifi->ifi_index != r->ifindex)
+			continue;
+		if (nh->nlmsg_type == RTM_DELLINK) {
+			ingress_gone(r);
+			return;
+		}
+		up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
+		if (up == r->link_up)
+			continue;
+		r->link_up = up;
+		if (up && r->join_fd >= 0 && join(r) < 0 && errno != EADDRINUSE)
+			fprintf(stderr, "mcr: %s: link up, but the join failed: %s\n",
+				r->cfg->ingress, strerror(errno));
+		else
+			fprintf(stderr, "mcr: %s: link %s\n", r->cfg->ingress,
+				up ? "up; relaying again" : "down; relaying resumes when it is up");
+	}
 }
 
 static void on_send(struct mcr_ring *r, uint64_t ud, int res)
@@ -859,6 +924,17 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 			r->stop = true;
 		arm_signal(r);
 		break;
+	case UD_LINK:
+		if (cqe->res > 0)
+			on_link(r, cqe->res);
+		else if (cqe->res == -ENOBUFS)	/* events were lost: look for ourselves */
+			check_ingress(r);
+		else
+			return fail(MCR_EXIT_OSERR, "rtnetlink read: %s",
+				    strerror(cqe->res < 0 ? -cqe->res : EIO));
+		if (!r->stop)
+			arm_link(r);
+		break;
 	case UD_TIMER:
 		if (cqe->res != sizeof(r->timer_ticks))
 			return fail(MCR_EXIT_OSERR, "timerfd read: %s",
@@ -878,6 +954,7 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 		r->armed = true;
 		arm_poll(r);
 		arm_signal(r);
+		arm_link(r);
 		if (r->timer_fd >= 0)
 			arm_timer(r);
 	}

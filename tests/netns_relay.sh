@@ -36,6 +36,15 @@ start_mcr() {
 	return 1
 }
 
+# mcr_wait_log TEXT: bounded wait for a line of mcr's stderr.
+mcr_wait_log() {
+	for _ in $(seq 100); do
+		grep -q "$1" "$WORK/mcr.log" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # stop_mcr: SIGTERM, then MCR_STATUS holds its exit status.
 stop_mcr() {
 	kill -TERM "$MCR_PID" 2>/dev/null
@@ -337,7 +346,50 @@ test_ingress_gone() {
 	fi
 }
 
+# 12. The join: present on the ingress while mcr runs, gone after; --no-join never joins.
+test_join() {
+	local name="joins the group on the ingress and leaves on exit; --no-join does not join"
+	# /proc/net/igmp lists groups as the address in host-order hex: 239.0.0.1 is 010000EF.
+	joined() { ip netns exec "$RLY" awk '/r0/ { on = 1; next } /^[0-9]/ { on = 0 }
+		on && $1 == "010000EF" { found = 1 } END { exit !found }' /proc/net/igmp; }
+	local during after nojoin
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 || { mcr_fail "$name" start; return; }
+	joined && during=yes
+	stop_mcr
+	joined || after=left
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 --no-join ||
+		{ mcr_fail "$name" start; return; }
+	joined || nojoin=none
+	stop_mcr
+	if [ "${during:-}" = yes ] && [ "${after:-}" = left ] && [ "${nojoin:-}" = none ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "during=${during:-no} after=${after:-still} no-join=${nojoin:-joined}"
+	fi
+}
+
+# 13. Ingress link down then up: mcr stays, says so, and relays again with no restart.
+test_link_flap() {
+	local n=2000 name="ingress link down and up: keeps running, relays again"
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 || { mcr_fail "$name" start; return; }
+	ip -n "$RLY" link set r0 down
+	mcr_wait_log 'r0: link down' || { stop_mcr; mcr_fail "$name" "no link-down line"; return; }
+	ip -n "$RLY" link set r0 up
+	mcr_wait_log 'r0: link up' || { stop_mcr; mcr_fail "$name" "no link-up line"; return; }
+	receive rx "$RCV" 198.18.2.2:6000 "" -n $n -T 15 || { mcr_fail "$name" receiver; return; }
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 10000 -l 300 >/dev/null
+	wait "$rx_PID"
+	stop_mcr
+	if [ "$(r rx unique)" = $n ] && [ "$MCR_STATUS" = 0 ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "status $MCR_STATUS | $(cat "$WORK/rx.out") | $(cat "$WORK/mcr.log")"
+	fi
+}
+
 test_relay_integrity
+test_join
+test_link_flap
 test_counters
 test_fanout
 test_unicast_and_options

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * receiver - receive test datagrams (see payload.h) on an ordinary UDP socket, check every
- * byte, and report loss, duplicates, reordering, corruption and one-way latency in one line.
+ * byte, and report loss, duplicates, reordering, corruption and one-way latency in one line,
+ * with the time between the first and the last arrival for a receive rate.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -46,6 +47,8 @@ struct stream {
 struct stats {
 	uint64_t received, corrupt, foreign, bytes;
 	uint64_t lat_n, lat_sum_ns, lat_max_ns;
+	uint64_t first_rx_ns, last_rx_ns;	/* CLOCK_MONOTONIC of the first and last batch */
+	uint64_t first_rx_real_ns;	/* the first batch on CLOCK_REALTIME, to match a shell's clock */
 	struct stream streams[MAX_STREAMS];
 	unsigned int n_streams;
 	uint64_t too_many_streams;	/* datagrams of streams past MAX_STREAMS */
@@ -171,6 +174,7 @@ static double latency_percentile(const struct stats *st, double p)
 static void print_report(const struct stats *st, uint64_t expect)
 {
 	uint64_t unique = 0, dup = 0, reordered = 0, lost = 0, beyond = 0, span = 0;
+	double rx_s = (double)(st->last_rx_ns - st->first_rx_ns) / NSEC_PER_SEC;
 
 	for (unsigned int i = 0; i < st->n_streams; i++) {
 		const struct stream *s = &st->streams[i];
@@ -195,11 +199,13 @@ static void print_report(const struct stats *st, uint64_t expect)
 		      st->too_many_streams, MAX_STREAMS);
 	printf("received=%" PRIu64 " unique=%" PRIu64 " lost=%" PRIu64 " dup=%" PRIu64
 	       " reordered=%" PRIu64 " corrupt=%" PRIu64 " foreign=%" PRIu64 " bytes=%" PRIu64
-	       " lat_avg_us=%.1f lat_p50_us=%.1f lat_p99_us=%.1f lat_max_us=%.1f\n",
+	       " lat_avg_us=%.1f lat_p50_us=%.1f lat_p99_us=%.1f lat_max_us=%.1f"
+	       " rx_s=%.6f rx_pps=%.0f first_rx_realtime_ns=%" PRIu64 "\n",
 	       st->received, unique, lost, dup, reordered, st->corrupt, st->foreign, st->bytes,
 	       st->lat_n ? (double)st->lat_sum_ns / st->lat_n / NSEC_PER_USEC : 0.0,
 	       latency_percentile(st, 0.50), latency_percentile(st, 0.99),
-	       (double)st->lat_max_ns / NSEC_PER_USEC);
+	       (double)st->lat_max_ns / NSEC_PER_USEC, rx_s, rx_s > 0 ? unique / rx_s : 0.0,
+	       st->first_rx_real_ns);
 }
 
 static int open_socket(const struct sockaddr_in *addr, const char *text, const char *ifname,
@@ -338,6 +344,14 @@ int main(int argc, char *argv[])
 		}
 		/* One clock read per batch: all of it had arrived by then. */
 		last_rx = now_ns();
+		if (!st.received) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			st.first_rx_real_ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+			st.first_rx_ns = last_rx;
+		}
+		st.last_rx_ns = last_rx;
 		for (int i = 0; i < n; i++)
 			account(&st, slots[i], msgs[i].msg_len, last_rx);
 	}
