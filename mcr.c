@@ -90,6 +90,10 @@ static void print_counters(const struct mcr_config *cfg, const struct mcr_counte
 	for (int v = 0; v < MCR_VERDICTS; v++)
 		FIELD(mcr_verdict_name[v], c->verdict[v]);
 	FIELD("kernel_drops", c->kernel_drops);
+	FIELD("frag_reassembled", c->frag_reassembled);
+	FIELD("frag_timeout", c->frag_timeout);
+	FIELD("frag_evicted", c->frag_evicted);
+	FIELD("frag_invalid", c->frag_invalid);
 	FIELD("tx_packets", c->tx_packets);
 	FIELD("tx_bytes", c->tx_bytes);
 	FIELD("tx_errors", c->tx_errors);

@@ -90,6 +90,7 @@ struct mcr_frame {
 	enum mcr_link link;
 	bool vlan_valid;	/* the kernel stripped an 802.1Q tag into vlan_tci */
 	uint16_t vlan_tci;
+	bool csum_ok;		/* the kernel verified the UDP checksum, or built the frame itself */
 };
 
 /* What selects the relayed stream: the kernel filter and parse_frame() both apply it. */
@@ -97,6 +98,7 @@ struct mcr_match {
 	struct mcr_ip group;
 	uint16_t port;		/* host byte order */
 	struct mcr_ip source;	/* AF_UNSPEC for any */
+	uint16_t vlan;		/* the 802.1Q VLAN ID to relay (1-4094), or 0: untagged only */
 };
 
 /* A relayable datagram: a view into the frame, nothing copied. */
@@ -106,20 +108,25 @@ struct mcr_datagram {
 	struct mcr_ip src, dst;
 	uint16_t sport, dport;	/* host byte order */
 	uint8_t dscp;		/* from the IPv4 TOS byte */
+	/* A fragment (MCR_FRAGMENT): payload and len are the part of the IP payload it carries. */
+	uint16_t frag_id;
+	uint16_t frag_off;	/* bytes */
+	bool frag_more;
 };
 
 /*
- * Every frame the socket captured ends in exactly one verdict: relayed, or dropped for one
- * reason. rx_packets == relayed + the sum of the drops.
+ * Every frame the socket captured ends in exactly one verdict: relayed whole, queued for
+ * reassembly, or dropped for one reason. rx_packets == relayed + frag_queued + the drops.
  */
 enum mcr_verdict {
 	MCR_RELAY,
+	MCR_FRAGMENT,		/* a fragment, taken into reassembly */
 	MCR_DROP_TRUNCATED,	/* capture ends before a header or the payload does */
 	MCR_DROP_MALFORMED,	/* header fields contradict each other or the frame */
-	MCR_DROP_CHECKSUM,	/* IPv4 header checksum wrong */
-	MCR_DROP_FRAGMENT,	/* part of a fragmented datagram */
+	MCR_DROP_CHECKSUM,	/* IPv4 header or UDP checksum wrong */
+	MCR_DROP_FRAGMENT,	/* a fragment reassembly refused: duplicate, past 64 KiB, no room */
 	MCR_DROP_UNMATCHED,	/* not IPv4 UDP to group:port from source */
-	MCR_DROP_VLAN,		/* 802.1Q-tagged */
+	MCR_DROP_VLAN,		/* 802.1Q-tagged with another VLAN ID, or untagged with --vlan */
 	MCR_VERDICTS
 };
 
@@ -140,6 +147,8 @@ struct mcr_counters {
 	uint64_t verdict[MCR_VERDICTS];	/* [MCR_RELAY] is the relayed datagram count */
 	uint64_t tx_packets, tx_bytes, tx_errors;	/* summed over destinations */
 	uint64_t kernel_drops;	/* frames the kernel had no ring room for (PACKET_STATISTICS) */
+	/* Fragmented datagrams: rebuilt and relayed, or given up for one reason. */
+	uint64_t frag_reassembled, frag_timeout, frag_evicted, frag_invalid;
 	struct mcr_out_counters out[MCR_MAX_OUT];
 };
 

@@ -26,6 +26,7 @@
 
 const char *const mcr_verdict_name[MCR_VERDICTS] = {
 	[MCR_RELAY] = "relayed",
+	[MCR_FRAGMENT] = "frag_queued",
 	[MCR_DROP_TRUNCATED] = "drop_truncated",
 	[MCR_DROP_MALFORMED] = "drop_malformed",
 	[MCR_DROP_CHECKSUM] = "drop_checksum",
