@@ -68,6 +68,7 @@ struct mcr_config {
 	uint32_t stats_interval_ms;	/* --stats-interval, 0 for none */
 	enum mcr_stats_format stats_format;
 	bool no_join;			/* --no-join */
+	uint16_t vlan;			/* --vlan 1..4094, 0 for untagged frames only */
 };
 
 /* What parse_args() asks main() to do. */
@@ -134,6 +135,49 @@ extern const char *const mcr_verdict_name[MCR_VERDICTS];
 
 enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *m,
 			     struct mcr_datagram *d);
+
+/*
+ * IPv4 reassembly, pure like the parser: the caller owns the table and the clock. Bounded:
+ * MCR_REASM_SLOTS datagrams in flight (the oldest is evicted for a new one), 64 KiB each.
+ */
+#define MCR_REASM_SLOTS 16
+#define MCR_REASM_FRAGS 64		/* fragments of one datagram */
+#define MCR_REASM_TIMEOUT_MS 1000
+
+struct mcr_reasm_slot {
+	bool busy;		/* collecting fragments */
+	bool sent;		/* whole; its payload is in flight until reasm_release() */
+	struct mcr_ip src, dst;
+	uint16_t id;
+	uint8_t dscp;
+	uint64_t start_ms;
+	uint32_t total;		/* IP payload bytes, known once the last fragment came; 0 before */
+	uint32_t have;		/* bytes held */
+	unsigned int n;
+	struct {
+		uint32_t off, end;
+	} range[MCR_REASM_FRAGS];
+	uint8_t buf[65536];
+};
+
+struct mcr_reasm {
+	struct mcr_reasm_slot slot[MCR_REASM_SLOTS];
+	uint64_t reassembled, timeout, evicted, invalid;
+};
+
+enum mcr_reasm_result {
+	MCR_REASM_QUEUED,	/* held until the rest arrives */
+	MCR_REASM_DONE,		/* *d is the whole datagram, valid until reasm_release() */
+	MCR_REASM_INVALID,	/* overlap, inconsistent length or a bad rebuilt datagram */
+	MCR_REASM_DUPLICATE,	/* this fragment again: dropped alone */
+	MCR_REASM_NO_ROOM,	/* every slot holds a datagram still in flight */
+};
+
+enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *frag,
+				const struct mcr_match *m, uint64_t now_ms, struct mcr_datagram *d);
+void reasm_expire(struct mcr_reasm *t, uint64_t now_ms);
+void reasm_release(struct mcr_reasm *t);
+bool reasm_pending(const struct mcr_reasm *t);
 
 /* Counters; ring.c counts, mcr.c prints. */
 struct mcr_out_counters {

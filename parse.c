@@ -20,6 +20,8 @@
 #define VLAN_VID_MASK 0x0fff
 #define IPV4_MIN_HLEN 20
 #define IPV4_FRAG_MASK 0x3fff	/* MF flag and fragment offset */
+#define IPV4_MF 0x2000
+#define IPV4_OFFSET_MASK 0x1fff
 #define IPPROTO_UDP_NUM 17
 #define UDP_HLEN 8
 #define STATS_INTERVAL_MAX_MS (86400u * 1000u)
@@ -185,7 +187,7 @@ static uint32_t parse_seconds_ms(const char *s)
 
 enum opt_id {
 	OPT_IN, OPT_GROUP, OPT_SOURCE, OPT_OUT, OPT_TTL, OPT_DSCP, OPT_COUNT, OPT_STATS_INTERVAL,
-	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION, OPT_COUNT_OF
+	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION, OPT_VLAN, OPT_COUNT_OF
 };
 
 static const struct {
@@ -206,6 +208,7 @@ static const struct {
 	[OPT_NO_JOIN] = { "no-join", 0, false, false },
 	[OPT_HELP] = { "help", 'h', false, false },
 	[OPT_VERSION] = { "version", 'V', false, false },
+	[OPT_VLAN] = { "vlan", 0, true, false },
 };
 
 /* One line naming the culprit; the pointer to --help survives however long the culprit is. */
@@ -324,6 +327,12 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		if (!cfg->stats_interval_ms)
 			return fail(err, "%s '%s': seconds must be from 0.001 to 86400", flag, v);
 		break;
+	case OPT_VLAN:
+		n = parse_num(v, 1, 4094);
+		if (n < 0)
+			return fail(err, "%s '%s': VLAN ID must be a number from 1 to 4094", flag, v);
+		cfg->vlan = (uint16_t)n;
+		break;
 	case OPT_STATS_FORMAT:
 		if (!strcmp(v, "kv"))
 			cfg->stats_format = MCR_STATS_KV;
@@ -400,49 +409,95 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* RFC 1071 ones' complement sum; 0 when a header carrying its checksum is intact. */
-static uint16_t ip_checksum(const uint8_t *p, size_t len)
+/*
+ * RFC 1071 ones' complement sum, 32 bits at a time into 64: since 2^16 = 1 (mod 2^16 - 1), the
+ * fold at the end gives the same 16 bits as summing 16-bit words one by one.
+ */
+static uint64_t sum_bytes(const uint8_t *p, size_t len, uint64_t sum)
 {
-	uint32_t sum = 0;
+	for (; len >= 4; p += 4, len -= 4)
+		sum += (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	if (len >= 2) {
+		sum += get16(p);
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
 
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
+static uint16_t fold(uint64_t sum)
+{
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)sum;
+}
+
+/* A UDP datagram (header and payload) checks out against its IPv4 pseudo-header (RFC 768). */
+static bool udp_checksum_ok(const uint8_t *src, const uint8_t *dst, const uint8_t *udp,
+			    uint32_t len)
+{
+	uint64_t sum = sum_bytes(src, 4, 0);
+
+	sum = sum_bytes(dst, 4, sum);
+	sum += IPPROTO_UDP_NUM + len;
+	return fold(sum_bytes(udp, len, sum)) == 0xffff;
+}
+
+/* Ethernet II with 802.1Q tags: where IPv4 starts, or a verdict. */
+static enum mcr_verdict parse_ether(const struct mcr_frame *f, const struct mcr_match *m,
+				    uint32_t *off)
+{
+	uint16_t type, vid;
+	bool tagged = false;
+
+	if (f->caplen < ETH_HLEN)
+		return MCR_DROP_TRUNCATED;
+	/* The kernel strips the outer tag into the ring header; a VID of 0 is a priority tag. */
+	if (f->vlan_valid && (vid = f->vlan_tci & VLAN_VID_MASK)) {
+		if (vid != m->vlan)
+			return MCR_DROP_VLAN;
+		tagged = true;
+	}
+	type = get16(f->data + 12);
+	*off = ETH_HLEN;
+	while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ) {
+		if (f->caplen < *off + VLAN_HLEN)
+			return MCR_DROP_TRUNCATED;
+		vid = get16(f->data + *off) & VLAN_VID_MASK;
+		if (vid) {
+			if (tagged || vid != m->vlan)
+				return MCR_DROP_VLAN;
+			tagged = true;
+		}
+		type = get16(f->data + *off + 2);
+		*off += VLAN_HLEN;
+	}
+	if (m->vlan && !tagged)
+		return MCR_DROP_VLAN;
+	if (type != ETHERTYPE_IPV4)
+		return MCR_DROP_UNMATCHED;
+	return MCR_RELAY;
 }
 
 /*
  * Checks follow the headers in wire order; the first that fails names the verdict. Truncated
  * means the capture ends before what the headers say is there; malformed means the headers
- * contradict each other or the frame's length on the wire.
+ * contradict each other or the frame's length on the wire. Where this list is silent, the
+ * kernel's own receive path is the model.
  */
 enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *m,
 			     struct mcr_datagram *d)
 {
 	const uint8_t *ip, *udp;
-	uint32_t off = 0, avail, wire, ihl, tot, ulen;
+	uint32_t off = 0, avail, wire, ihl, tot, ulen, frag;
 
 	if (f->link == MCR_LINK_ETHER) {
-		uint16_t type;
+		enum mcr_verdict v = parse_ether(f, m, &off);
 
-		if (f->caplen < ETH_HLEN)
-			return MCR_DROP_TRUNCATED;
-		if (f->vlan_valid && (f->vlan_tci & VLAN_VID_MASK))
-			return MCR_DROP_VLAN;
-		type = get16(f->data + 12);
-		off = ETH_HLEN;
-		/* A priority tag (VID 0) is not a VLAN: the kernel delivers it untagged too. */
-		while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ) {
-			if (f->caplen < off + VLAN_HLEN)
-				return MCR_DROP_TRUNCATED;
-			if (get16(f->data + off) & VLAN_VID_MASK)
-				return MCR_DROP_VLAN;
-			type = get16(f->data + off + 2);
-			off += VLAN_HLEN;
-		}
-		if (type != ETHERTYPE_IPV4)
-			return MCR_DROP_UNMATCHED;
+		if (v != MCR_RELAY)
+			return v;
 	}
 	if (f->caplen < off + IPV4_MIN_HLEN)
 		return MCR_DROP_TRUNCATED;
@@ -455,13 +510,33 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 		return MCR_DROP_MALFORMED;
 	if (ihl > avail)
 		return MCR_DROP_TRUNCATED;
-	if (ip_checksum(ip, ihl))
+	if (fold(sum_bytes(ip, ihl, 0)) != 0xffff)
 		return MCR_DROP_CHECKSUM;
 	if (ip[9] != IPPROTO_UDP_NUM || memcmp(ip + 16, &m->group.v4, 4) ||
 	    (m->source.family && memcmp(ip + 12, &m->source.v4, 4)))
 		return MCR_DROP_UNMATCHED;
-	if (get16(ip + 6) & IPV4_FRAG_MASK)
-		return MCR_DROP_FRAGMENT;
+
+	d->src.family = d->dst.family = AF_INET;
+	memcpy(&d->src.v4, ip + 12, 4);
+	memcpy(&d->dst.v4, ip + 16, 4);
+	d->dscp = ip[1] >> 2;
+	frag = get16(ip + 6);
+	if (frag & IPV4_FRAG_MASK) {
+		/*
+		 * RFC 791: every fragment but the last carries a multiple of 8 bytes; none may
+		 * reach past 65535 bytes of datagram (the kernel drops these as oversized too).
+		 */
+		d->frag_off = (uint16_t)((frag & IPV4_OFFSET_MASK) * 8);
+		d->frag_more = frag & IPV4_MF;
+		d->frag_id = get16(ip + 4);
+		d->len = tot - ihl;
+		if (!d->len || (d->frag_more && d->len % 8) || d->frag_off + tot > 65535)
+			return MCR_DROP_MALFORMED;
+		if (avail < tot)
+			return MCR_DROP_TRUNCATED;
+		d->payload = ip + ihl;
+		return MCR_FRAGMENT;
+	}
 	if (tot - ihl < UDP_HLEN)
 		return MCR_DROP_MALFORMED;
 	if (avail < ihl + UDP_HLEN)
@@ -474,14 +549,144 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 		return MCR_DROP_MALFORMED;
 	if (avail < tot)
 		return MCR_DROP_TRUNCATED;
+	/* Checksum 0 means none was sent (RFC 768); the kernel's own verdict saves the work. */
+	if (get16(udp + 6) && !f->csum_ok && !udp_checksum_ok(ip + 12, ip + 16, udp, ulen))
+		return MCR_DROP_CHECKSUM;
 
 	d->payload = udp + UDP_HLEN;
 	d->len = ulen - UDP_HLEN;
-	d->src.family = d->dst.family = AF_INET;
-	memcpy(&d->src.v4, ip + 12, 4);
-	memcpy(&d->dst.v4, ip + 16, 4);
 	d->sport = get16(udp);
 	d->dport = m->port;
-	d->dscp = ip[1] >> 2;
 	return MCR_RELAY;
+}
+
+static void free_slot(struct mcr_reasm_slot *s)
+{
+	s->busy = false;
+	s->n = 0;
+	s->have = s->total = 0;
+}
+
+void reasm_expire(struct mcr_reasm *t, uint64_t now_ms)
+{
+	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
+		struct mcr_reasm_slot *s = &t->slot[i];
+
+		if (s->busy && now_ms - s->start_ms >= MCR_REASM_TIMEOUT_MS) {
+			free_slot(s);
+			t->timeout++;
+		}
+	}
+}
+
+bool reasm_pending(const struct mcr_reasm *t)
+{
+	for (int i = 0; i < MCR_REASM_SLOTS; i++)
+		if (t->slot[i].busy)
+			return true;
+	return false;
+}
+
+void reasm_release(struct mcr_reasm *t)
+{
+	for (int i = 0; i < MCR_REASM_SLOTS; i++)
+		t->slot[i].sent = false;
+}
+
+/* The slot collecting this datagram's fragments, a free one, or the oldest one evicted. */
+static struct mcr_reasm_slot *find_slot(struct mcr_reasm *t, const struct mcr_datagram *f)
+{
+	struct mcr_reasm_slot *free = NULL, *oldest = NULL;
+
+	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
+		struct mcr_reasm_slot *s = &t->slot[i];
+
+		if (s->sent)
+			continue;
+		if (!s->busy) {
+			free = free ? free : s;
+			continue;
+		}
+		if (s->id == f->frag_id && !memcmp(&s->src.v4, &f->src.v4, 4) &&
+		    !memcmp(&s->dst.v4, &f->dst.v4, 4))
+			return s;
+		if (!oldest || s->start_ms < oldest->start_ms)
+			oldest = s;
+	}
+	if (!free && oldest) {
+		free_slot(oldest);
+		t->evicted++;
+		free = oldest;
+	}
+	return free;
+}
+
+/*
+ * Overlap anywhere discards the whole datagram (RFC 5722's rule, which Linux applies to IPv4
+ * too); an exact duplicate of a fragment already held is dropped alone, as the kernel does.
+ */
+enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *f,
+				const struct mcr_match *m, uint64_t now_ms, struct mcr_datagram *d)
+{
+	struct mcr_reasm_slot *s;
+	uint32_t off = f->frag_off, end = off + f->len;
+	const uint8_t *udp;
+
+	reasm_expire(t, now_ms);
+	s = find_slot(t, f);
+	if (!s)
+		return MCR_REASM_NO_ROOM;
+	if (!s->busy) {
+		s->busy = true;
+		s->start_ms = now_ms;
+		s->src = f->src;
+		s->dst = f->dst;
+		s->id = f->frag_id;
+	}
+	for (unsigned int i = 0; i < s->n; i++) {
+		if (off == s->range[i].off && end == s->range[i].end)
+			return MCR_REASM_DUPLICATE;
+		if (off < s->range[i].end && end > s->range[i].off)
+			goto invalid;
+	}
+	if ((s->total && (end > s->total || (!f->frag_more && end != s->total))) ||
+	    s->n == MCR_REASM_FRAGS)
+		goto invalid;
+	if (!f->frag_more) {
+		for (unsigned int i = 0; i < s->n; i++)
+			if (s->range[i].end > end)
+				goto invalid;
+		s->total = end;
+	}
+	if (!off)
+		s->dscp = f->dscp;
+	memcpy(s->buf + off, f->payload, f->len);
+	s->range[s->n].off = off;
+	s->range[s->n].end = end;
+	s->n++;
+	s->have += f->len;
+	if (!s->total || s->have != s->total)
+		return MCR_REASM_QUEUED;
+
+	/* Whole: now it must be the UDP datagram the kernel filter could only guess at. */
+	udp = s->buf;
+	if (s->total < UDP_HLEN || get16(udp + 2) != m->port || get16(udp + 4) != s->total ||
+	    (get16(udp + 6) && !udp_checksum_ok((const uint8_t *)&s->src.v4,
+						 (const uint8_t *)&s->dst.v4, udp, s->total)))
+		goto invalid;
+	d->payload = udp + UDP_HLEN;
+	d->len = s->total - UDP_HLEN;
+	d->src = s->src;
+	d->dst = s->dst;
+	d->sport = get16(udp);
+	d->dport = m->port;
+	d->dscp = s->dscp;
+	free_slot(s);
+	s->sent = true;
+	t->reassembled++;
+	return MCR_REASM_DONE;
+invalid:
+	free_slot(s);
+	t->invalid++;
+	return MCR_REASM_INVALID;
 }

@@ -57,7 +57,7 @@
  * user_data: the kind in the top byte; a send also says which destination, whether it was a GSO
  * send, how many datagrams it carries and the index of the first.
  */
-enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_SEND };
+enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_REASM, UD_SEND };
 #define UD(kind) ((uint64_t)(kind) << 56)
 #define UD_SEND_OF(out, gso, n, first)                                                         \
 	(UD(UD_SEND) | (uint64_t)(out) << 48 | (uint64_t)(gso) << 40 | (uint64_t)(n) << 16 |     \
@@ -115,6 +115,9 @@ struct mcr_ring {
 	struct msghdr msg[MCR_MAX_OUT][BATCH_MAX];
 	uint8_t ctrl[MCR_MAX_OUT][BATCH_MAX][CTRL_BYTES] __attribute__((aligned(8)));
 
+	struct mcr_reasm reasm;
+	struct __kernel_timespec reasm_tick;
+	bool reasm_armed;
 	struct signalfd_siginfo siginfo;
 	uint8_t nl_buf[8192] __attribute__((aligned(8)));
 	uint64_t timer_ticks;
@@ -153,8 +156,8 @@ static int errno_exit(int e)
 }
 
 /*
- * The kernel filter: only IPv4 UDP to group:port (from source), not sent by this host, not
- * VLAN-tagged, is ever copied to the ring. Offsets are from the network header (SKF_NET_OFF), so
+ * The kernel filter: only IPv4 UDP to group:port (from source), not sent by this host, tagged
+ * with --vlan's ID or else untagged, is ever copied to the ring. Offsets are from the network header (SKF_NET_OFF), so
  * one program serves Ethernet and IP tunnels. Non-first fragments carry no UDP header; they pass
  * on group and source alone and are counted as fragments.
  */
@@ -163,7 +166,7 @@ static int attach_filter(int fd, const struct mcr_match *m)
 	const uint32_t net = (uint32_t)SKF_NET_OFF;
 	const uint32_t group = ntohl(m->group.v4.s_addr);
 	const uint32_t source = ntohl(m->source.v4.s_addr);
-	struct sock_filter prog[24];
+	struct sock_filter prog[28];
 	unsigned int n = 0, i;
 	struct sock_fprog fprog;
 
@@ -173,8 +176,16 @@ static int attach_filter(int fd, const struct mcr_match *m)
 	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ETH_P_IP);
 	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
 	INS(BPF_JMP | BPF_JEQ | BPF_K, DROP, 0, PACKET_OUTGOING);
-	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG));
-	INS(BPF_JMP | BPF_JSET | BPF_K, DROP, 0, 0x0fff);
+	if (m->vlan) {
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT));
+		INS(BPF_JMP | BPF_JEQ | BPF_K, DROP, 0, 0);
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG));
+		INS(BPF_ALU | BPF_AND | BPF_K, 0, 0, 0x0fff);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, m->vlan);
+	} else {
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG));
+		INS(BPF_JMP | BPF_JSET | BPF_K, DROP, 0, 0x0fff);
+	}
 	INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 9);
 	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, IPPROTO_UDP);
 	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 16);
@@ -558,6 +569,7 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 	r->match.group = cfg->group;
 	r->match.port = cfg->port;
 	r->match.source = cfg->source;
+	r->match.vlan = cfg->vlan;
 	r->poll_multishot = true;
 	r->batch_max = (URING_ENTRIES - URING_RESERVED) / cfg->n_out;
 	if (r->batch_max > BATCH_MAX)
@@ -764,6 +776,7 @@ static void release_pass(struct mcr_ring *r)
 				 TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 	r->head = (r->head + r->held) % r->frame_nr;
 	r->held = 0;
+	reasm_release(&r->reasm);
 	r->n_iov = r->n_runs = 0;
 }
 
@@ -785,6 +798,39 @@ static void frame_view(const struct mcr_ring *r, const struct tpacket2_hdr *h, u
 	f->link = r->link;
 	f->vlan_valid = (status & TP_STATUS_VLAN_VALID) || h->tp_vlan_tci;
 	f->vlan_tci = h->tp_vlan_tci;
+	/* Verified by the NIC or stack, or built by this host with its checksum still to do. */
+	f->csum_ok = status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY);
+}
+
+static void arm_reasm(struct mcr_ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+
+	r->reasm_tick.tv_sec = 0;
+	r->reasm_tick.tv_nsec = MCR_REASM_TIMEOUT_MS * 1000000L / 2;
+	io_uring_prep_timeout(sqe, &r->reasm_tick, 0, 0);
+	io_uring_sqe_set_data64(sqe, UD(UD_REASM));
+	r->reasm_armed = true;
+}
+
+/*
+ * A fragment into reassembly; a whole datagram joins the pass. The fragment's own verdict is
+ * frag_queued, unless reassembly refused it outright.
+ */
+static enum mcr_verdict reassemble(struct mcr_ring *r, struct mcr_datagram *d)
+{
+	switch (reasm_add(&r->reasm, d, &r->match, now_ns() / 1000000u, d)) {
+	case MCR_REASM_DONE:
+		add_datagram(r, d);
+		return MCR_FRAGMENT;
+	case MCR_REASM_QUEUED:
+	case MCR_REASM_INVALID:
+		return MCR_FRAGMENT;
+	case MCR_REASM_DUPLICATE:
+	case MCR_REASM_NO_ROOM:
+		break;
+	}
+	return MCR_DROP_FRAGMENT;
 }
 
 /* Take the ready frames (up to a batch), parse and count each, queue the sends. */
@@ -803,18 +849,21 @@ static void relay_pass(struct mcr_ring *r)
 			break;
 		frame_view(r, h, status, &f);
 		v = parse_frame(&f, &r->match, &d);
+		if (v == MCR_FRAGMENT)
+			v = reassemble(r, &d);
+		else if (v == MCR_RELAY)
+			add_datagram(r, &d);
 		r->held++;
 		r->c.rx_packets++;
 		r->c.rx_bytes += h->tp_len;
 		r->c.verdict[v]++;
-		if (v != MCR_RELAY)
-			continue;
-		add_datagram(r, &d);
-		if (count && r->c.verdict[MCR_RELAY] == count) {
+		if (count && r->c.verdict[MCR_RELAY] + r->reasm.reassembled == count) {
 			r->stop = true;
 			break;
 		}
 	}
+	if (reasm_pending(&r->reasm) && !r->reasm_armed)
+		arm_reasm(r);
 	if (r->n_runs)
 		queue_pass(r);
 }
@@ -935,6 +984,13 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 		if (!r->stop)
 			arm_link(r);
 		break;
+	case UD_REASM:
+		/* Half the timeout between checks: an incomplete datagram lives 1 to 1.5 s. */
+		r->reasm_armed = false;
+		reasm_expire(&r->reasm, now_ns() / 1000000u);
+		if (reasm_pending(&r->reasm))
+			arm_reasm(r);
+		break;
 	case UD_TIMER:
 		if (cqe->res != sizeof(r->timer_ticks))
 			return fail(MCR_EXIT_OSERR, "timerfd read: %s",
@@ -1015,5 +1071,9 @@ const struct mcr_counters *ring_counters(struct mcr_ring *r)
 		r->c.tx_errors += r->c.out[o].tx_errors;
 	}
 	r->c.uptime_ms = (now_ns() - r->start_ns) / 1000000u;
+	r->c.frag_reassembled = r->reasm.reassembled;
+	r->c.frag_timeout = r->reasm.timeout;
+	r->c.frag_evicted = r->reasm.evicted;
+	r->c.frag_invalid = r->reasm.invalid;
 	return &r->c;
 }
