@@ -16,7 +16,7 @@
 static const char usage_text[] =
 	"usage: mcr -i IFACE -g GROUP:PORT [-s SOURCE] -o DEST:PORT[@IFACE] [-o ...]\n"
 	"           [-t TTL] [--dscp N|NAME|keep] [-c COUNT] [--stats-interval SECS]\n"
-	"           [--stats-format kv|json] [--no-join]\n"
+	"           [--stats-format kv|json] [--no-join] [--vlan ID] [-u USER]\n"
 	"       mcr -h | -V\n"
 	"\n"
 	"Capture the UDP stream GROUP:PORT arriving on IFACE before the kernel's reverse-path\n"
@@ -36,6 +36,8 @@ static const char usage_text[] =
 	"      --stats-interval SECS  also print the counters every SECS seconds\n"
 	"      --stats-format kv|json counter line format (default kv)\n"
 	"      --no-join              do not join GROUP on IFACE (networks that flood it)\n"
+	"      --vlan ID              relay only frames tagged with 802.1Q VLAN ID (1-4094)\n"
+	"  -u, --user USER|UID:GID    become USER once the sockets are open\n"
 	"  -h, --help                 this text\n"
 	"  -V, --version              the version\n"
 	"\n"

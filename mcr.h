@@ -69,6 +69,7 @@ struct mcr_config {
 	enum mcr_stats_format stats_format;
 	bool no_join;			/* --no-join */
 	uint16_t vlan;			/* --vlan 1..4094, 0 for untagged frames only */
+	char user[64];			/* --user NAME or UID[:GID], "" to stay who we are */
 };
 
 /* What parse_args() asks main() to do. */

@@ -187,7 +187,8 @@ static uint32_t parse_seconds_ms(const char *s)
 
 enum opt_id {
 	OPT_IN, OPT_GROUP, OPT_SOURCE, OPT_OUT, OPT_TTL, OPT_DSCP, OPT_COUNT, OPT_STATS_INTERVAL,
-	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION, OPT_VLAN, OPT_COUNT_OF
+	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION, OPT_VLAN, OPT_USER,
+	OPT_COUNT_OF
 };
 
 static const struct {
@@ -209,6 +210,7 @@ static const struct {
 	[OPT_HELP] = { "help", 'h', false, false },
 	[OPT_VERSION] = { "version", 'V', false, false },
 	[OPT_VLAN] = { "vlan", 0, true, false },
+	[OPT_USER] = { "user", 'u', true, false },
 };
 
 /* One line naming the culprit; the pointer to --help survives however long the culprit is. */
@@ -333,6 +335,24 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 			return fail(err, "%s '%s': VLAN ID must be a number from 1 to 4094", flag, v);
 		cfg->vlan = (uint16_t)n;
 		break;
+	case OPT_USER: {
+		char *colon;
+
+		if (!*v || strlen(v) >= sizeof(cfg->user) || strchr(v, ' '))
+			return fail(err, "%s '%s': give a user name, or UID:GID in numbers", flag, v);
+		strcpy(cfg->user, v);
+		colon = strchr(cfg->user, ':');
+		if (colon) {
+			*colon = '\0';
+			n = parse_num(cfg->user, 0, 0x7fffffff) < 0 ? -1 : parse_num(colon + 1, 0,
+										    0x7fffffff);
+			*colon = ':';
+			if (n < 0)
+				return fail(err, "%s '%s': give a user name, or UID:GID in numbers",
+					    flag, v);
+		}
+		break;
+	}
 	case OPT_STATS_FORMAT:
 		if (!strcmp(v, "kv"))
 			cfg->stats_format = MCR_STATS_KV;

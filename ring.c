@@ -6,6 +6,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <net/if_arp.h>
@@ -25,6 +27,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -553,6 +557,72 @@ static int open_uring(struct mcr_ring *r)
 	return 0;
 }
 
+/*
+ * --user: a name from /etc/passwd (read here rather than through NSS, which a static binary
+ * cannot load), or UID[:GID] in numbers.
+ */
+static int lookup_user(const char *spec, uid_t *uid, gid_t *gid)
+{
+	char line[1024];
+	FILE *f;
+
+	if (sscanf(spec, "%u:%u", uid, gid) == 2)
+		return 0;
+	f = fopen("/etc/passwd", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *name = strtok(line, ":"), *pw = strtok(NULL, ":");
+		char *u = strtok(NULL, ":"), *g = strtok(NULL, ":");
+
+		if (name && pw && u && g && !strcmp(name, spec)) {
+			*uid = (uid_t)strtoul(u, NULL, 10);
+			*gid = (gid_t)strtoul(g, NULL, 10);
+			fclose(f);
+			return 0;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (strspn(spec, "0123456789") == strlen(spec)) {
+		*uid = *gid = (uid_t)strtoul(spec, NULL, 10);
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Everything privileged is done: the packet socket stays bound through link changes (the
+ * kernel re-hooks it), and joins need no capability. So drop every capability, or become
+ * --user, and prove there is no way back.
+ */
+static int drop_privileges(struct mcr_ring *r)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+	const char *user = r->cfg->user;
+	uid_t uid;
+	gid_t gid;
+
+	/* Best effort: without CAP_SETPCAP the bounding set stays, but nothing is left in it to use. */
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (user[0]) {
+		if (lookup_user(user, &uid, &gid) < 0)
+			return fail(MCR_EXIT_USAGE, "--user %s: no such user in /etc/passwd (give "
+				    "UID:GID)", user);
+		if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+			return fail(MCR_EXIT_NOPERM, "--user %s: %s (switching users needs root)",
+				    user, strerror(errno));
+		if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+			return fail(MCR_EXIT_OSERR, "--user %s: could regain root; refusing to run",
+				    user);
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return fail(MCR_EXIT_OSERR, "capset: %s", strerror(errno));
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	return 0;
+}
+
 struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 {
 	struct mcr_ring *r = calloc(1, sizeof(*r));
@@ -586,6 +656,8 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 		ret = open_signals(r);
 	if (!ret)
 		ret = open_uring(r);
+	if (!ret)
+		ret = drop_privileges(r);
 	if (ret) {
 		ring_close(r);
 		*exit_code = ret;
