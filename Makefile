@@ -13,7 +13,7 @@ MANDIR = $(PREFIX)/share/man/man1
 SRC = mcr.c ring.c parse.c
 OBJ = $(SRC:.c=.o)
 
-.PHONY: all check demo bench deps install uninstall clean format
+.PHONY: all check demo bench soak deps install uninstall clean format
 
 all: mcr
 
@@ -48,6 +48,10 @@ demo: deps
 bench: deps
 	$(MAKE) mcr $(TEST_TOOLS)
 	@tests/bench.sh
+
+soak: deps
+	$(MAKE) mcr $(TEST_TOOLS)
+	@tests/soak.sh
 
 install: mcr
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)

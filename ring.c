@@ -663,6 +663,14 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 		*exit_code = ret;
 		return NULL;
 	}
+	/*
+	 * Touch every page a pass can use now, so resident memory is the same after the first
+	 * burst as before it. The reassembly buffers (1 MiB) fill only if fragments arrive.
+	 */
+	memset(r->msg, 0, sizeof(r->msg));
+	memset(r->ctrl, 0, sizeof(r->ctrl));
+	memset(r->iov, 0, sizeof(r->iov));
+	memset(r->runs, 0, sizeof(r->runs));
 	r->start_ns = now_ns();
 	return r;
 }

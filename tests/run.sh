@@ -37,6 +37,7 @@ run_suite "unit tests under ASan and UBSan" tests/check_parse_san
 for t in tests/netns_*.sh; do
 	run_suite "$t" "$t"
 done
+run_suite "fuzz targets, a short run each" tests/fuzz_smoke.sh
 
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
