@@ -23,11 +23,13 @@ static const char usage_text[] =
 	"filter can drop it, and send each payload unchanged to every DEST:PORT.\n"
 	"\n"
 	"  -i, --in IFACE             capture on IFACE\n"
-	"  -g, --group GROUP:PORT     IPv4 multicast group and UDP port to relay\n"
+	"  -g, --group GROUP:PORT     multicast group and UDP port to relay; IPv6 in\n"
+	"                             brackets: [ff3e::1234]:5000\n"
 	"  -s, --source ADDR          relay only datagrams from ADDR; join source-specific\n"
 	"  -o, --out DEST:PORT[@IFACE]\n"
 	"                             a destination, repeatable (up to 16); multicast or\n"
-	"                             unicast; @IFACE picks the egress interface\n"
+	"                             unicast, IPv4 or [IPv6] whatever GROUP is;\n"
+	"                             @IFACE picks the egress interface\n"
 	"  -t, --ttl N                TTL of relayed datagrams (default 1 for multicast\n"
 	"                             destinations, the kernel's default for unicast)\n"
 	"      --dscp N|NAME|keep     DSCP of relayed datagrams: 0-63, a name (ef, af41, cs6,\n"
@@ -125,13 +127,15 @@ static void print_counters(const struct mcr_config *cfg, const struct mcr_counte
 
 static void print_start(const struct mcr_config *cfg)
 {
-	char line[2048], group[INET_ADDRSTRLEN];
+	const bool v6 = cfg->group.family == AF_INET6;
+	char line[2048], group[INET6_ADDRSTRLEN];
 	size_t n = 0;
 
 	format_ip(&cfg->group, group, sizeof(group));
-	put(line, sizeof(line), &n, "mcr: %s: relaying %s:%u", cfg->ingress, group, cfg->port);
+	put(line, sizeof(line), &n, v6 ? "mcr: %s: relaying [%s]:%u" : "mcr: %s: relaying %s:%u",
+	    cfg->ingress, group, cfg->port);
 	if (cfg->source.family) {
-		char source[INET_ADDRSTRLEN];
+		char source[INET6_ADDRSTRLEN];
 
 		format_ip(&cfg->source, source, sizeof(source));
 		put(line, sizeof(line), &n, " from %s", source);

@@ -35,7 +35,7 @@ enum mcr_exit {
 
 /* An IP address of either family, in network byte order. */
 struct mcr_ip {
-	sa_family_t family;	/* AF_INET, or AF_UNSPEC when not given */
+	sa_family_t family;	/* AF_INET or AF_INET6, or AF_UNSPEC when not given */
 	union {
 		struct in_addr v4;
 		struct in6_addr v6;
@@ -80,6 +80,8 @@ enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config
 int parse_dscp(const char *s);	/* 0..63, or -1 */
 const char *dscp_name(int dscp);	/* "ef", "af41", ... or NULL */
 int format_ip(const struct mcr_ip *ip, char *buf, size_t len);
+bool ip_is_multicast(const struct mcr_ip *ip);
+bool ip_equal(const struct mcr_ip *a, const struct mcr_ip *b);
 
 /* The link layer a captured frame starts with. */
 enum mcr_link { MCR_LINK_ETHER, MCR_LINK_NONE };
@@ -95,7 +97,10 @@ struct mcr_frame {
 	bool csum_ok;		/* the kernel verified the UDP checksum, or built the frame itself */
 };
 
-/* What selects the relayed stream: the kernel filter and parse_frame() both apply it. */
+/*
+ * What selects the relayed stream: the kernel filter and parse_frame() both apply it. The
+ * group's family says which of IPv4 and IPv6 is relayed.
+ */
 struct mcr_match {
 	struct mcr_ip group;
 	uint16_t port;		/* host byte order */
@@ -111,9 +116,10 @@ struct mcr_datagram {
 	uint16_t sport, dport;	/* host byte order */
 	uint8_t dscp;		/* from the IPv4 TOS byte */
 	/* A fragment (MCR_FRAGMENT): payload and len are the part of the IP payload it carries. */
-	uint16_t frag_id;
+	uint32_t frag_id;	/* 16 bits in IPv4, 32 in IPv6 */
 	uint16_t frag_off;	/* bytes */
 	bool frag_more;
+	uint8_t frag_nh;	/* the header the fragmentable part starts with: UDP for IPv4 */
 };
 
 /*
@@ -149,8 +155,9 @@ struct mcr_reasm_slot {
 	bool busy;		/* collecting fragments */
 	bool sent;		/* whole; its payload is in flight until reasm_release() */
 	struct mcr_ip src, dst;
-	uint16_t id;
+	uint32_t id;
 	uint8_t dscp;
+	uint8_t nh;		/* of the offset-0 fragment */
 	uint64_t start_ms;
 	uint32_t total;		/* IP payload bytes, known once the last fragment came; 0 before */
 	uint32_t have;		/* bytes held */

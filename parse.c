@@ -14,6 +14,7 @@
 
 #define ETH_HLEN 14
 #define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_QINQ 0x88a8
 #define VLAN_HLEN 4
@@ -24,6 +25,13 @@
 #define IPV4_OFFSET_MASK 0x1fff
 #define IPPROTO_UDP_NUM 17
 #define UDP_HLEN 8
+#define IPV6_HLEN 40
+#define IPV6_FRAG_HLEN 8
+#define IPV6_EXT_MAX 8		/* extension headers followed before giving up */
+#define NH_HOPOPTS 0
+#define NH_ROUTING 43
+#define NH_FRAGMENT 44
+#define NH_DSTOPTS 60
 #define STATS_INTERVAL_MAX_MS (86400u * 1000u)
 
 const char *const mcr_verdict_name[MCR_VERDICTS] = {
@@ -87,19 +95,50 @@ int format_ip(const struct mcr_ip *ip, char *buf, size_t len)
 	return 0;
 }
 
-static bool is_multicast(const struct mcr_ip *ip)
+bool ip_is_multicast(const struct mcr_ip *ip)
 {
+	if (ip->family == AF_INET6)
+		return ip->v6.s6_addr[0] == 0xff;
 	return (ntohl(ip->v4.s_addr) >> 28) == 0xe;
 }
 
-/* An IPv4 address in dotted-quad form, and nothing else. */
+bool ip_equal(const struct mcr_ip *a, const struct mcr_ip *b)
+{
+	if (a->family != b->family)
+		return false;
+	return !memcmp(&a->v6, &b->v6, a->family == AF_INET6 ? 16 : 4);
+}
+
+static bool is_unspecified(const struct mcr_ip *ip)
+{
+	static const struct in6_addr any6;
+
+	if (ip->family == AF_INET6)
+		return !memcmp(&ip->v6, &any6, 16);
+	return ip->v4.s_addr == INADDR_ANY;
+}
+
+/* An IPv4 address in dotted-quad form, or an IPv6 one, bracketed or not. */
 static bool parse_ip(const char *s, struct mcr_ip *ip)
 {
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(s);
+
 	memset(ip, 0, sizeof(*ip));
-	if (inet_pton(AF_INET, s, &ip->v4) != 1)
-		return false;
-	ip->family = AF_INET;
-	return true;
+	if (inet_pton(AF_INET, s, &ip->v4) == 1) {
+		ip->family = AF_INET;
+		return true;
+	}
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']' && n - 2 < sizeof(buf)) {
+		memcpy(buf, s + 1, n - 2);
+		buf[n - 2] = '\0';
+		s = buf;
+	}
+	if (inet_pton(AF_INET6, s, &ip->v6) == 1) {
+		ip->family = AF_INET6;
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -134,9 +173,15 @@ static bool parse_endpoint(const char *text, struct mcr_ip *ip, uint16_t *port, 
 			strcpy(ifname, at);
 		}
 	}
+	/* An IPv6 address is bracketed, so the port's colon is the one after ']'. */
 	colon = strrchr(buf, ':');
-	if (!colon) {
-		snprintf(err, errlen, "missing :PORT");
+	if (!colon || (buf[0] == '[' && (colon == buf || colon[-1] != ']'))) {
+		snprintf(err, errlen, buf[0] == '[' ? "missing ]:PORT after an IPv6 address" :
+			 "missing :PORT");
+		return false;
+	}
+	if (buf[0] != '[' && strchr(buf, ':') != colon) {
+		snprintf(err, errlen, "put an IPv6 address in brackets: [ADDR]:PORT");
 		return false;
 	}
 	*colon++ = '\0';
@@ -146,8 +191,8 @@ static bool parse_endpoint(const char *text, struct mcr_ip *ip, uint16_t *port, 
 		return false;
 	}
 	*port = (uint16_t)p;
-	if (!parse_ip(buf, ip)) {
-		snprintf(err, errlen, "'%s' is not an IPv4 address", buf);
+	if (!parse_ip(buf, ip) || (buf[0] == '[') != (ip->family == AF_INET6)) {
+		snprintf(err, errlen, "'%s' is not an IPv4 address or a bracketed IPv6 one", buf);
 		return false;
 	}
 	return true;
@@ -271,14 +316,15 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 	case OPT_GROUP:
 		if (!parse_endpoint(v, &cfg->group, &cfg->port, NULL, why, sizeof(why)))
 			return fail(err, "%s %s: %s", flag, v, why);
-		if (!is_multicast(&cfg->group))
-			return fail(err, "%s %s: not a multicast group (224.0.0.0/4)", flag, v);
+		if (!ip_is_multicast(&cfg->group))
+			return fail(err, "%s %s: not a multicast group (224.0.0.0/4 or ff00::/8)",
+				    flag, v);
 		break;
 	case OPT_SOURCE:
 		if (!parse_ip(v, &cfg->source))
-			return fail(err, "%s %s: not an IPv4 address", flag, v);
-		if (is_multicast(&cfg->source) || cfg->source.v4.s_addr == INADDR_ANY ||
-		    cfg->source.v4.s_addr == INADDR_BROADCAST)
+			return fail(err, "%s %s: not an IPv4 or IPv6 address", flag, v);
+		if (ip_is_multicast(&cfg->source) || is_unspecified(&cfg->source) ||
+		    (cfg->source.family == AF_INET && cfg->source.v4.s_addr == INADDR_BROADCAST))
 			return fail(err, "%s %s: not a unicast source address", flag, v);
 		break;
 	case OPT_OUT: {
@@ -292,12 +338,18 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 			return fail(err, "%s %.20s...: too long", flag, v);
 		if (!parse_endpoint(v, &o->addr, &o->port, o->ifname, why, sizeof(why)))
 			return fail(err, "%s %s: %s", flag, v, why);
-		if (o->addr.v4.s_addr == INADDR_ANY)
-			return fail(err, "%s %s: 0.0.0.0 is not a destination", flag, v);
+		if (is_unspecified(&o->addr))
+			return fail(err, "%s %s: an unspecified address is not a destination", flag,
+				    v);
+		/* fe80::/10 and ff02::/16-style scopes mean nothing without an interface. */
+		if (o->addr.family == AF_INET6 && !o->ifname[0] &&
+		    ((o->addr.v6.s6_addr[0] == 0xfe && (o->addr.v6.s6_addr[1] & 0xc0) == 0x80) ||
+		     (o->addr.v6.s6_addr[0] == 0xff && (o->addr.v6.s6_addr[1] & 0x0f) <= 2)))
+			return fail(err, "%s %s: a link-scope destination needs @IFACE", flag, v);
 		snprintf(o->text, sizeof(o->text), "%s", v);
 		for (unsigned int i = 0; i < cfg->n_out; i++)
-			if (cfg->out[i].addr.v4.s_addr == o->addr.v4.s_addr &&
-			    cfg->out[i].port == o->port && !strcmp(cfg->out[i].ifname, o->ifname))
+			if (ip_equal(&cfg->out[i].addr, &o->addr) && cfg->out[i].port == o->port &&
+			    !strcmp(cfg->out[i].ifname, o->ifname))
 				return fail(err, "%s %s: destination given twice", flag, v);
 		cfg->n_out++;
 		break;
@@ -421,6 +473,8 @@ enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config
 		return fail(err, "missing -g GROUP:PORT, the stream to relay");
 	if (!cfg->n_out)
 		return fail(err, "missing -o DEST:PORT, where to relay the stream");
+	if (cfg->source.family && cfg->source.family != cfg->group.family)
+		return fail(err, "-s and -g: the source and the group must both be IPv4 or IPv6");
 	return MCR_PARSE_RUN;
 }
 
@@ -454,20 +508,28 @@ static uint16_t fold(uint64_t sum)
 	return (uint16_t)sum;
 }
 
-/* A UDP datagram (header and payload) checks out against its IPv4 pseudo-header (RFC 768). */
-static bool udp_checksum_ok(const uint8_t *src, const uint8_t *dst, const uint8_t *udp,
-			    uint32_t len)
+/*
+ * A UDP datagram (header and payload) checks out against its pseudo-header: RFC 768 for IPv4,
+ * RFC 8200 section 8.1 for IPv6; the addresses are 4 or 16 bytes long.
+ */
+static bool udp_checksum_ok(const uint8_t *src, const uint8_t *dst, size_t alen,
+			    const uint8_t *udp, uint32_t len)
 {
-	uint64_t sum = sum_bytes(src, 4, 0);
+	uint64_t sum = sum_bytes(src, alen, 0);
 
-	sum = sum_bytes(dst, 4, sum);
+	sum = sum_bytes(dst, alen, sum);
 	sum += IPPROTO_UDP_NUM + len;
 	return fold(sum_bytes(udp, len, sum)) == 0xffff;
 }
 
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* Ethernet II with 802.1Q tags: where IPv4 starts, or a verdict. */
 static enum mcr_verdict parse_ether(const struct mcr_frame *f, const struct mcr_match *m,
-				    uint32_t *off)
+				    uint32_t *off, uint16_t *type_out)
 {
 	uint16_t type, vid;
 	bool tagged = false;
@@ -496,29 +558,35 @@ static enum mcr_verdict parse_ether(const struct mcr_frame *f, const struct mcr_
 	}
 	if (m->vlan && !tagged)
 		return MCR_DROP_VLAN;
-	if (type != ETHERTYPE_IPV4)
+	if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6)
 		return MCR_DROP_UNMATCHED;
+	*type_out = type;
+	return MCR_RELAY;
+}
+
+/* The UDP header and payload at udp, len bytes long, as a relayable datagram. */
+static enum mcr_verdict take_udp(const uint8_t *udp, uint32_t len, const struct mcr_match *m,
+				 struct mcr_datagram *d)
+{
+	d->payload = udp + UDP_HLEN;
+	d->len = len - UDP_HLEN;
+	d->sport = get16(udp);
+	d->dport = m->port;
 	return MCR_RELAY;
 }
 
 /*
- * Checks follow the headers in wire order; the first that fails names the verdict. Truncated
- * means the capture ends before what the headers say is there; malformed means the headers
- * contradict each other or the frame's length on the wire. Where this list is silent, the
- * kernel's own receive path is the model.
+ * IPv4, from off in the frame. Checks follow the headers in wire order; the first that fails
+ * names the verdict. Truncated means the capture ends before what the headers say is there;
+ * malformed means the headers contradict each other or the frame's length on the wire. Where
+ * this list is silent, the kernel's own receive path is the model.
  */
-enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *m,
-			     struct mcr_datagram *d)
+static enum mcr_verdict parse_ipv4(const struct mcr_frame *f, const struct mcr_match *m,
+				   uint32_t off, struct mcr_datagram *d)
 {
 	const uint8_t *ip, *udp;
-	uint32_t off = 0, avail, wire, ihl, tot, ulen, frag;
+	uint32_t avail, wire, ihl, tot, ulen, frag;
 
-	if (f->link == MCR_LINK_ETHER) {
-		enum mcr_verdict v = parse_ether(f, m, &off);
-
-		if (v != MCR_RELAY)
-			return v;
-	}
 	if (f->caplen < off + IPV4_MIN_HLEN)
 		return MCR_DROP_TRUNCATED;
 	ip = f->data + off;
@@ -532,7 +600,8 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 		return MCR_DROP_TRUNCATED;
 	if (fold(sum_bytes(ip, ihl, 0)) != 0xffff)
 		return MCR_DROP_CHECKSUM;
-	if (ip[9] != IPPROTO_UDP_NUM || memcmp(ip + 16, &m->group.v4, 4) ||
+	if (ip[9] != IPPROTO_UDP_NUM || m->group.family != AF_INET ||
+	    memcmp(ip + 16, &m->group.v4, 4) ||
 	    (m->source.family && memcmp(ip + 12, &m->source.v4, 4)))
 		return MCR_DROP_UNMATCHED;
 
@@ -549,6 +618,7 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 		d->frag_off = (uint16_t)((frag & IPV4_OFFSET_MASK) * 8);
 		d->frag_more = frag & IPV4_MF;
 		d->frag_id = get16(ip + 4);
+		d->frag_nh = IPPROTO_UDP_NUM;
 		d->len = tot - ihl;
 		if (!d->len || (d->frag_more && d->len % 8) || d->frag_off + tot > 65535)
 			return MCR_DROP_MALFORMED;
@@ -570,14 +640,110 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 	if (avail < tot)
 		return MCR_DROP_TRUNCATED;
 	/* Checksum 0 means none was sent (RFC 768); the kernel's own verdict saves the work. */
-	if (get16(udp + 6) && !f->csum_ok && !udp_checksum_ok(ip + 12, ip + 16, udp, ulen))
+	if (get16(udp + 6) && !f->csum_ok && !udp_checksum_ok(ip + 12, ip + 16, 4, udp, ulen))
 		return MCR_DROP_CHECKSUM;
+	return take_udp(udp, ulen, m, d);
+}
 
-	d->payload = udp + UDP_HLEN;
-	d->len = ulen - UDP_HLEN;
-	d->sport = get16(udp);
-	d->dport = m->port;
-	return MCR_RELAY;
+/*
+ * IPv6 (RFC 8200), from off in the frame: the fixed header, then the extension header chain,
+ * each header bounds-checked against the payload length before it is read. A routing header
+ * with segments left, or hop-by-hop options anywhere but first, the kernel would not deliver
+ * here: malformed. The UDP checksum is mandatory: zero is a drop.
+ */
+static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_match *m,
+				   uint32_t off, struct mcr_datagram *d)
+{
+	const uint8_t *ip, *p;
+	uint32_t avail, wire, end, at = IPV6_HLEN, ulen;
+	uint8_t nh;
+
+	if (f->caplen < off + IPV6_HLEN)
+		return MCR_DROP_TRUNCATED;
+	ip = f->data + off;
+	avail = f->caplen - off;
+	wire = f->wirelen > f->caplen ? f->wirelen - off : avail;
+	end = IPV6_HLEN + get16(ip + 4);
+	/* A payload length of 0 announces a jumbogram, which no Ethernet carries. */
+	if (ip[0] >> 4 != 6 || end == IPV6_HLEN || end > wire)
+		return MCR_DROP_MALFORMED;
+	if (m->group.family != AF_INET6 || memcmp(ip + 24, &m->group.v6, 16) ||
+	    (m->source.family && memcmp(ip + 8, &m->source.v6, 16)))
+		return MCR_DROP_UNMATCHED;
+	d->src.family = d->dst.family = AF_INET6;
+	memcpy(&d->src.v6, ip + 8, 16);
+	memcpy(&d->dst.v6, ip + 24, 16);
+	d->dscp = (uint8_t)(((ip[0] & 0x0f) << 4 | ip[1] >> 4) >> 2);
+
+	nh = ip[6];
+	for (int i = 0; nh != IPPROTO_UDP_NUM; i++) {
+		if (nh != NH_HOPOPTS && nh != NH_ROUTING && nh != NH_DSTOPTS && nh != NH_FRAGMENT)
+			return MCR_DROP_UNMATCHED;
+		if (i == IPV6_EXT_MAX || (nh == NH_HOPOPTS && i) || at + 8 > end)
+			return MCR_DROP_MALFORMED;
+		if (avail < at + 8)
+			return MCR_DROP_TRUNCATED;
+		p = ip + at;
+		if (nh == NH_FRAGMENT) {
+			uint16_t fo = get16(p + 2);
+
+			/* RFC 6946: offset 0 without more fragments is a whole datagram. */
+			if ((fo & 0xfff9) == 0) {
+				nh = p[0];
+				at += IPV6_FRAG_HLEN;
+				continue;
+			}
+			d->frag_off = fo & 0xfff8;
+			d->frag_more = fo & 1;
+			d->frag_id = get32(p + 4);
+			d->frag_nh = p[0];
+			d->len = end - at - IPV6_FRAG_HLEN;
+			if (!d->len || (d->frag_more && d->len % 8) || d->frag_off + d->len > 65535)
+				return MCR_DROP_MALFORMED;
+			if (avail < end)
+				return MCR_DROP_TRUNCATED;
+			d->payload = p + IPV6_FRAG_HLEN;
+			return MCR_FRAGMENT;
+		}
+		if (at + (p[1] + 1u) * 8 > end || (nh == NH_ROUTING && p[3]))
+			return MCR_DROP_MALFORMED;
+		nh = p[0];
+		at += (p[1] + 1u) * 8;
+	}
+	if (end - at < UDP_HLEN)
+		return MCR_DROP_MALFORMED;
+	if (avail < at + UDP_HLEN)
+		return MCR_DROP_TRUNCATED;
+	p = ip + at;
+	if (get16(p + 2) != m->port)
+		return MCR_DROP_UNMATCHED;
+	ulen = get16(p + 4);
+	if (ulen != end - at)
+		return MCR_DROP_MALFORMED;
+	if (avail < end)
+		return MCR_DROP_TRUNCATED;
+	if (!get16(p + 6) || (!f->csum_ok && !udp_checksum_ok(ip + 8, ip + 24, 16, p, ulen)))
+		return MCR_DROP_CHECKSUM;
+	return take_udp(p, ulen, m, d);
+}
+
+enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *m,
+			     struct mcr_datagram *d)
+{
+	uint32_t off = 0;
+	uint16_t type = ETHERTYPE_IPV4;
+
+	if (f->link == MCR_LINK_ETHER) {
+		enum mcr_verdict v = parse_ether(f, m, &off, &type);
+
+		if (v != MCR_RELAY)
+			return v;
+	} else if (f->caplen && f->data[0] >> 4 == 6) {
+		type = ETHERTYPE_IPV6;
+	}
+	if (type == ETHERTYPE_IPV6)
+		return parse_ipv6(f, m, off, d);
+	return parse_ipv4(f, m, off, d);
 }
 
 static void free_slot(struct mcr_reasm_slot *s)
@@ -627,8 +793,7 @@ static struct mcr_reasm_slot *find_slot(struct mcr_reasm *t, const struct mcr_da
 			free = free ? free : s;
 			continue;
 		}
-		if (s->id == f->frag_id && !memcmp(&s->src.v4, &f->src.v4, 4) &&
-		    !memcmp(&s->dst.v4, &f->dst.v4, 4))
+		if (s->id == f->frag_id && ip_equal(&s->src, &f->src) && ip_equal(&s->dst, &f->dst))
 			return s;
 		if (!oldest || s->start_ms < oldest->start_ms)
 			oldest = s;
@@ -649,8 +814,9 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 				const struct mcr_match *m, uint64_t now_ms, struct mcr_datagram *d)
 {
 	struct mcr_reasm_slot *s;
-	uint32_t off = f->frag_off, end = off + f->len;
+	uint32_t off = f->frag_off, end = off + f->len, len;
 	const uint8_t *udp;
+	bool v6;
 
 	reasm_expire(t, now_ms);
 	s = find_slot(t, f);
@@ -678,8 +844,10 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 				goto invalid;
 		s->total = end;
 	}
-	if (!off)
+	if (!off) {
 		s->dscp = f->dscp;
+		s->nh = f->frag_nh;
+	}
 	memcpy(s->buf + off, f->payload, f->len);
 	s->range[s->n].off = off;
 	s->range[s->n].end = end;
@@ -688,14 +856,30 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 	if (!s->total || s->have != s->total)
 		return MCR_REASM_QUEUED;
 
-	/* Whole: now it must be the UDP datagram the kernel filter could only guess at. */
+	/*
+	 * Whole: now it must be the UDP datagram the kernel filter could only guess at. In IPv6
+	 * the fragmentable part may start with destination options or routing headers.
+	 */
 	udp = s->buf;
-	if (s->total < UDP_HLEN || get16(udp + 2) != m->port || get16(udp + 4) != s->total ||
-	    (get16(udp + 6) && !udp_checksum_ok((const uint8_t *)&s->src.v4,
-						 (const uint8_t *)&s->dst.v4, udp, s->total)))
+	len = s->total;
+	v6 = s->src.family == AF_INET6;
+	for (int i = 0; v6 && s->nh != IPPROTO_UDP_NUM && i < IPV6_EXT_MAX; i++) {
+		uint32_t hl;
+
+		if ((s->nh != NH_DSTOPTS && s->nh != NH_ROUTING) || len < 8 ||
+		    (hl = (udp[1] + 1u) * 8) > len || (s->nh == NH_ROUTING && udp[3]))
+			goto invalid;
+		s->nh = udp[0];
+		udp += hl;
+		len -= hl;
+	}
+	if (s->nh != IPPROTO_UDP_NUM || len < UDP_HLEN || get16(udp + 2) != m->port ||
+	    get16(udp + 4) != len || (v6 && !get16(udp + 6)) ||
+	    (get16(udp + 6) && !udp_checksum_ok(s->src.v6.s6_addr, s->dst.v6.s6_addr,
+						 v6 ? 16 : 4, udp, len)))
 		goto invalid;
 	d->payload = udp + UDP_HLEN;
-	d->len = s->total - UDP_HLEN;
+	d->len = len - UDP_HLEN;
 	d->src = s->src;
 	d->dst = s->dst;
 	d->sport = get16(udp);

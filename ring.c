@@ -80,7 +80,13 @@ struct out_sock {
 	bool connected;		/* else every send names the destination */
 	bool gso;		/* equal-size runs go out as one UDP_SEGMENT send */
 	uint32_t gso_max;	/* largest payload that fits the route MTU whole */
-	struct sockaddr_in addr;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} addr;
+	socklen_t addr_len;
+	bool v6;
 };
 
 /* Consecutive relayed datagrams of one size and DSCP: one send per destination. */
@@ -168,16 +174,16 @@ static int errno_exit(int e)
 static int attach_filter(int fd, const struct mcr_match *m)
 {
 	const uint32_t net = (uint32_t)SKF_NET_OFF;
-	const uint32_t group = ntohl(m->group.v4.s_addr);
-	const uint32_t source = ntohl(m->source.v4.s_addr);
-	struct sock_filter prog[28];
+	const bool v6 = m->group.family == AF_INET6;
+	struct sock_filter prog[48];
 	unsigned int n = 0, i;
 	struct sock_fprog fprog;
 
 #define INS(c, t, f, k) (prog[n++] = (struct sock_filter){ (c), (t), (f), (k) })
-#define DROP 0xfe	/* patched below into jumps to the final "ret #0" */
+#define ACCEPT 0xfd	/* patched below into jumps to the "ret #snaplen" */
+#define DROP 0xfe	/* and to the final "ret #0" */
 	INS(BPF_LD | BPF_H | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL));
-	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ETH_P_IP);
+	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, v6 ? ETH_P_IPV6 : ETH_P_IP);
 	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
 	INS(BPF_JMP | BPF_JEQ | BPF_K, DROP, 0, PACKET_OUTGOING);
 	if (m->vlan) {
@@ -190,30 +196,56 @@ static int attach_filter(int fd, const struct mcr_match *m)
 		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG));
 		INS(BPF_JMP | BPF_JSET | BPF_K, DROP, 0, 0x0fff);
 	}
-	INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 9);
-	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, IPPROTO_UDP);
-	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 16);
-	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, group);
-	if (m->source.family) {
-		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 12);
-		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, source);
+	if (v6) {
+		uint32_t w[4];
+
+		/* Destination at 24, source at 8, a word at a time; then the next header. */
+		memcpy(w, &m->group.v6, 16);
+		for (i = 0; i < 4; i++) {
+			INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 24 + 4 * i);
+			INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ntohl(w[i]));
+		}
+		memcpy(w, &m->source.v6, 16);
+		for (i = 0; m->source.family && i < 4; i++) {
+			INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 8 + 4 * i);
+			INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ntohl(w[i]));
+		}
+		INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 6);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, IPPROTO_UDP);
+		INS(BPF_LD | BPF_H | BPF_ABS, 0, 0, net + 40 + 2);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, DROP, m->port);
+		/* Extension headers: the parser walks them; the kernel filter lets them by. */
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, 0, IPPROTO_FRAGMENT);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, 0, IPPROTO_HOPOPTS);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, 0, IPPROTO_ROUTING);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, DROP, IPPROTO_DSTOPTS);
+	} else {
+		INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 9);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, IPPROTO_UDP);
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 16);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ntohl(m->group.v4.s_addr));
+		if (m->source.family) {
+			INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 12);
+			INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ntohl(m->source.v4.s_addr));
+		}
+		INS(BPF_LD | BPF_H | BPF_ABS, 0, 0, net + 6);
+		INS(BPF_JMP | BPF_JSET | BPF_K, ACCEPT, 0, 0x1fff);	/* non-first fragment */
+		INS(BPF_LDX | BPF_B | BPF_MSH, 0, 0, net);
+		INS(BPF_LD | BPF_H | BPF_IND, 0, 0, net + 2);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, DROP, m->port);
 	}
-	INS(BPF_LD | BPF_H | BPF_ABS, 0, 0, net + 6);
-	INS(BPF_JMP | BPF_JSET | BPF_K, 3, 0, 0x1fff);	/* non-first fragment: to accept */
-	INS(BPF_LDX | BPF_B | BPF_MSH, 0, 0, net);
-	INS(BPF_LD | BPF_H | BPF_IND, 0, 0, net + 2);
-	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, m->port);
 	INS(BPF_RET | BPF_K, 0, 0, FILTER_SNAPLEN);
 	INS(BPF_RET | BPF_K, 0, 0, 0);
 	for (i = 0; i < n; i++) {
 		if (BPF_CLASS(prog[i].code) != BPF_JMP)
 			continue;
-		if (prog[i].jt == DROP)
-			prog[i].jt = (uint8_t)(n - 1 - i - 1);
-		if (prog[i].jf == DROP)
-			prog[i].jf = (uint8_t)(n - 1 - i - 1);
+		if (prog[i].jt == ACCEPT || prog[i].jt == DROP)
+			prog[i].jt = (uint8_t)(n - (prog[i].jt == DROP ? 1 : 2) - i - 1);
+		if (prog[i].jf == ACCEPT || prog[i].jf == DROP)
+			prog[i].jf = (uint8_t)(n - (prog[i].jf == DROP ? 1 : 2) - i - 1);
 	}
 #undef INS
+#undef ACCEPT
 #undef DROP
 	fprog.len = (unsigned short)n;
 	fprog.filter = prog;
@@ -333,23 +365,42 @@ static int open_ingress(struct mcr_ring *r)
  * Join the group on the ingress so IGMP-snooping switches send the stream our way. The socket is
  * never bound to a port, so it never has a datagram to read.
  */
+/* Fill a socket address of the address's family. */
+static socklen_t to_sockaddr(const struct mcr_ip *ip, uint16_t port, uint32_t scope,
+			     struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ip->family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = ip->v6;
+		s6->sin6_port = htons(port);
+		s6->sin6_scope_id = scope;
+		return sizeof(*s6);
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	s4->sin_family = AF_INET;
+	s4->sin_addr = ip->v4;
+	s4->sin_port = htons(port);
+	return sizeof(*s4);
+}
+
+/* IGMPv2/v3 or MLDv1/v2, any-source or source-specific: RFC 3678's calls cover all four. */
 static int join(struct mcr_ring *r)
 {
 	const struct mcr_config *cfg = r->cfg;
+	const int level = cfg->group.family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
 	struct group_source_req gsr = { 0 };
-	struct sockaddr_in *g = (struct sockaddr_in *)&gsr.gsr_group;
-	struct sockaddr_in *s = (struct sockaddr_in *)&gsr.gsr_source;
 
 	gsr.gsr_interface = (uint32_t)r->ifindex;
-	g->sin_family = AF_INET;
-	g->sin_addr = cfg->group.v4;
+	to_sockaddr(&cfg->group, 0, 0, &gsr.gsr_group);
 	if (cfg->source.family) {
-		s->sin_family = AF_INET;
-		s->sin_addr = cfg->source.v4;
-		return setsockopt(r->join_fd, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, &gsr,
-				  sizeof(gsr));
+		to_sockaddr(&cfg->source, 0, 0, &gsr.gsr_source);
+		return setsockopt(r->join_fd, level, MCAST_JOIN_SOURCE_GROUP, &gsr, sizeof(gsr));
 	}
-	return setsockopt(r->join_fd, IPPROTO_IP, MCAST_JOIN_GROUP, &gsr, sizeof(struct group_req));
+	return setsockopt(r->join_fd, level, MCAST_JOIN_GROUP, &gsr, sizeof(struct group_req));
 }
 
 static int join_group(struct mcr_ring *r)
@@ -357,21 +408,24 @@ static int join_group(struct mcr_ring *r)
 	const struct mcr_config *cfg = r->cfg;
 	int rcvbuf = 0;
 
-	r->join_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char group[INET6_ADDRSTRLEN];
+
+	r->join_fd = socket(cfg->group.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (r->join_fd < 0)
 		return fail(MCR_EXIT_OSERR, "join socket: %s", strerror(errno));
 	setsockopt(r->join_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (join(r) < 0)
+	if (join(r) < 0) {
+		format_ip(&cfg->group, group, sizeof(group));
 		return fail(errno_exit(errno), "join %s on %s: %s (try --no-join where the network "
-			    "floods multicast)", inet_ntoa(cfg->group.v4), cfg->ingress,
-			    strerror(errno));
+			    "floods multicast)", group, cfg->ingress, strerror(errno));
+	}
 	return 0;
 }
 
 /* Without a join, still tell the NIC to accept the group's MAC address: no IGMP, just the filter. */
 static int accept_group_mac(struct mcr_ring *r)
 {
-	uint32_t g = ntohl(r->cfg->group.v4.s_addr);
+	const struct mcr_ip *g = &r->cfg->group;
 	struct packet_mreq mr = { 0 };
 
 	if (r->link != MCR_LINK_ETHER)
@@ -379,22 +433,24 @@ static int accept_group_mac(struct mcr_ring *r)
 	mr.mr_ifindex = r->ifindex;
 	mr.mr_type = PACKET_MR_MULTICAST;
 	mr.mr_alen = 6;
-	/* RFC 1112: 01:00:5e and the group's low 23 bits. */
-	mr.mr_address[0] = 0x01;
-	mr.mr_address[1] = 0x00;
-	mr.mr_address[2] = 0x5e;
-	mr.mr_address[3] = (g >> 16) & 0x7f;
-	mr.mr_address[4] = (g >> 8) & 0xff;
-	mr.mr_address[5] = g & 0xff;
+	if (g->family == AF_INET6) {
+		/* RFC 2464: 33:33 and the group's low 32 bits. */
+		mr.mr_address[0] = mr.mr_address[1] = 0x33;
+		memcpy(mr.mr_address + 2, g->v6.s6_addr + 12, 4);
+	} else {
+		/* RFC 1112: 01:00:5e and the group's low 23 bits. */
+		uint32_t a = ntohl(g->v4.s_addr);
+
+		mr.mr_address[0] = 0x01;
+		mr.mr_address[2] = 0x5e;
+		mr.mr_address[3] = (a >> 16) & 0x7f;
+		mr.mr_address[4] = (a >> 8) & 0xff;
+		mr.mr_address[5] = a & 0xff;
+	}
 	if (setsockopt(r->pkt_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
 		return fail(MCR_EXIT_OSERR, "PACKET_ADD_MEMBERSHIP on %s: %s", r->cfg->ingress,
 			    strerror(errno));
 	return 0;
-}
-
-static bool is_multicast(struct in_addr a)
-{
-	return (ntohl(a.s_addr) >> 28) == 0xe;
 }
 
 /*
@@ -407,34 +463,40 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 	const struct mcr_config *cfg = r->cfg;
 	const struct mcr_out *o = &cfg->out[i];
 	struct out_sock *s = &r->out[i];
+	const bool v6 = o->addr.family == AF_INET6, mc = ip_is_multicast(&o->addr);
+	const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
 	int fd, one = 1, zero = 0, sndbuf = SNDBUF_BYTES, mtu = 0;
+	int hops = cfg->ttl == MCR_TTL_DEFAULT ? (mc ? 1 : -1) : cfg->ttl;
 	unsigned int ifindex = 0;
 	socklen_t len = sizeof(mtu);
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = socket(o->addr.family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return fail(MCR_EXIT_OSERR, "-o %s: socket: %s", o->text, strerror(errno));
+		return fail(MCR_EXIT_OSERR, "-o %s: socket: %s%s", o->text, strerror(errno),
+			    v6 && errno == EAFNOSUPPORT ? " (IPv6 is disabled on this host)" : "");
 	s->fd = fd;
-	s->addr.sin_family = AF_INET;
-	s->addr.sin_addr = o->addr.v4;
-	s->addr.sin_port = htons(o->port);
+	s->v6 = v6;
 	if (o->ifname[0]) {
 		ifindex = if_nametoindex(o->ifname);
 		if (!ifindex)
 			return fail(MCR_EXIT_NOIF, "-o %s: %s: no such interface (see ip link)",
 				    o->text, o->ifname);
 	}
+	s->addr_len = to_sockaddr(&o->addr, o->port, ifindex, (struct sockaddr_storage *)&s->addr);
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	if (is_multicast(o->addr.v4)) {
+	if (mc) {
 		struct ip_mreqn mreq = { .imr_ifindex = (int)ifindex };
-		int ttl = cfg->ttl == MCR_TTL_DEFAULT ? 1 : cfg->ttl;
+		int idx = (int)ifindex;
+		bool bad = ifindex && (v6 ? setsockopt(fd, level, IPV6_MULTICAST_IF, &idx,
+						      sizeof(idx)) :
+					   setsockopt(fd, level, IP_MULTICAST_IF, &mreq,
+						      sizeof(mreq))) < 0;
 
-		if (ifindex && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq)) < 0)
-			return fail(MCR_EXIT_OSERR, "-o %s: IP_MULTICAST_IF: %s", o->text,
-				    strerror(errno));
-		if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0 ||
-		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0)
+		if (bad || setsockopt(fd, level, v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL, &hops,
+				      sizeof(hops)) < 0 ||
+		    setsockopt(fd, level, v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, &zero,
+			       sizeof(zero)) < 0)
 			return fail(MCR_EXIT_OSERR, "-o %s: multicast options: %s", o->text,
 				    strerror(errno));
 	} else {
@@ -442,21 +504,23 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 					  (socklen_t)strlen(o->ifname)) < 0)
 			return fail(errno_exit(errno), "-o %s: SO_BINDTODEVICE: %s", o->text,
 				    strerror(errno));
-		if (cfg->ttl != MCR_TTL_DEFAULT &&
-		    setsockopt(fd, IPPROTO_IP, IP_TTL, &cfg->ttl, sizeof(cfg->ttl)) < 0)
-			return fail(MCR_EXIT_OSERR, "-o %s: IP_TTL: %s", o->text, strerror(errno));
+		if (hops > 0 && setsockopt(fd, level, v6 ? IPV6_UNICAST_HOPS : IP_TTL, &hops,
+					   sizeof(hops)) < 0)
+			return fail(MCR_EXIT_OSERR, "-o %s: TTL: %s", o->text, strerror(errno));
 		/* Some legacy receivers listen on a broadcast address; let -o name one. */
-		setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
+		if (!v6)
+			setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
 	}
 	if (cfg->dscp != MCR_DSCP_KEEP) {
 		int tos = cfg->dscp << 2;
 
-		if (setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) < 0)
-			return fail(MCR_EXIT_OSERR, "-o %s: IP_TOS: %s", o->text, strerror(errno));
+		if (setsockopt(fd, level, v6 ? IPV6_TCLASS : IP_TOS, &tos, sizeof(tos)) < 0)
+			return fail(MCR_EXIT_OSERR, "-o %s: DSCP: %s", o->text, strerror(errno));
 	}
-	if (connect(fd, (struct sockaddr *)&s->addr, sizeof(s->addr)) == 0) {
+	if (connect(fd, &s->addr.sa, s->addr_len) == 0) {
 		s->connected = true;
-	} else if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ENETDOWN) {
+	} else if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ENETDOWN ||
+		   errno == EADDRNOTAVAIL) {
 		fprintf(stderr, "mcr: -o %s: %s for now; sending anyway, it starts when a route "
 			"appears\n", o->text, strerror(errno));
 	} else {
@@ -464,10 +528,11 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 	}
 	/* UDP GSO (Linux 4.18) needs each segment to fit the route MTU whole. */
 	s->gso = setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
-	if (s->connected && getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len) == 0 && mtu > 28)
-		s->gso_max = (uint32_t)mtu - 28;
+	if (s->connected && getsockopt(fd, level, v6 ? IPV6_MTU : IP_MTU, &mtu, &len) == 0 &&
+	    mtu > (v6 ? 48 : 28))
+		s->gso_max = (uint32_t)mtu - (v6 ? 48 : 28);
 	else
-		s->gso_max = 1472;
+		s->gso_max = v6 ? 1452 : 1472;
 	return 0;
 }
 
@@ -771,7 +836,7 @@ static void queue_send(struct mcr_ring *r, unsigned int o, unsigned int first, u
 	memset(m, 0, sizeof(*m));
 	if (!s->connected) {
 		m->msg_name = &s->addr;
-		m->msg_namelen = sizeof(s->addr);
+		m->msg_namelen = s->addr_len;
 	}
 	m->msg_iov = &r->iov[first];
 	m->msg_iovlen = n;
@@ -791,8 +856,8 @@ static void queue_send(struct mcr_ring *r, unsigned int o, unsigned int first, u
 	if (r->cfg->dscp == MCR_DSCP_KEEP) {
 		int tos = r->dscp[first] << 2;
 
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_TOS;
+		cm->cmsg_level = s->v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+		cm->cmsg_type = s->v6 ? IPV6_TCLASS : IP_TOS;
 		cm->cmsg_len = CMSG_LEN(sizeof(tos));
 		memcpy(CMSG_DATA(cm), &tos, sizeof(tos));
 		clen += CMSG_SPACE(sizeof(tos));
