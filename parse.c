@@ -819,6 +819,8 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 	bool v6;
 
 	reasm_expire(t, now_ms);
+	if (end > sizeof(t->slot[0].buf))	/* parse_frame() never hands over such a fragment */
+		return MCR_REASM_INVALID;
 	s = find_slot(t, f);
 	if (!s)
 		return MCR_REASM_NO_ROOM;
