@@ -22,6 +22,7 @@
 #define MCR_MAX_OUT 16		/* destinations per process (-o) */
 #define MCR_ERR_LEN 256		/* bytes of one error message */
 #define MCR_UDP_MAX_PAYLOAD 65507	/* bytes: 65535 - IPv4 header - UDP header */
+#define MCR_BUSY_POLL_MAX_US 100000	/* --busy-poll's ceiling: 100 ms */
 
 /* Exit statuses, from sysexits.h; documented in mcr.1 and README. */
 enum mcr_exit {
@@ -70,6 +71,7 @@ struct mcr_config {
 	bool no_join;			/* --no-join */
 	uint16_t vlan;			/* --vlan 1..4094, 0 for untagged frames only */
 	char user[64];			/* --user NAME or UID[:GID], "" to stay who we are */
+	uint32_t busy_poll_us;		/* --busy-poll: spin this long for a frame before sleeping */
 };
 
 /* What parse_args() asks main() to do. */

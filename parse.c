@@ -233,7 +233,7 @@ static uint32_t parse_seconds_ms(const char *s)
 enum opt_id {
 	OPT_IN, OPT_GROUP, OPT_SOURCE, OPT_OUT, OPT_TTL, OPT_DSCP, OPT_COUNT, OPT_STATS_INTERVAL,
 	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION, OPT_VLAN, OPT_USER,
-	OPT_COUNT_OF
+	OPT_BUSY_POLL, OPT_COUNT_OF
 };
 
 static const struct {
@@ -256,6 +256,7 @@ static const struct {
 	[OPT_VERSION] = { "version", 'V', false, false },
 	[OPT_VLAN] = { "vlan", 0, true, false },
 	[OPT_USER] = { "user", 'u', true, false },
+	[OPT_BUSY_POLL] = { "busy-poll", 0, true, false },
 };
 
 /* One line naming the culprit; the pointer to --help survives however long the culprit is. */
@@ -405,6 +406,13 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		}
 		break;
 	}
+	case OPT_BUSY_POLL:
+		n = parse_num(v, 1, MCR_BUSY_POLL_MAX_US);
+		if (n < 0)
+			return fail(err, "%s '%s': microseconds must be from 1 to %d", flag, v,
+				    MCR_BUSY_POLL_MAX_US);
+		cfg->busy_poll_us = (uint32_t)n;
+		break;
 	case OPT_STATS_FORMAT:
 		if (!strcmp(v, "kv"))
 			cfg->stats_format = MCR_STATS_KV;
