@@ -188,6 +188,8 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 void reasm_expire(struct mcr_reasm *t, uint64_t now_ms);
 void reasm_release(struct mcr_reasm *t);
 bool reasm_pending(const struct mcr_reasm *t);
+/* No slot free, and some only wait for their sends: end the pass before a fragment needs one. */
+bool reasm_crowded(const struct mcr_reasm *t);
 
 /* Counters; ring.c counts, mcr.c prints. */
 struct mcr_out_counters {

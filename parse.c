@@ -781,6 +781,18 @@ bool reasm_pending(const struct mcr_reasm *t)
 	return false;
 }
 
+bool reasm_crowded(const struct mcr_reasm *t)
+{
+	bool sent = false;
+
+	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
+		if (!t->slot[i].busy && !t->slot[i].sent)
+			return false;
+		sent |= t->slot[i].sent;
+	}
+	return sent;
+}
+
 void reasm_release(struct mcr_reasm *t)
 {
 	for (int i = 0; i < MCR_REASM_SLOTS; i++)
