@@ -528,6 +528,41 @@ START_TEST(test_args_vlan)
 }
 END_TEST
 
+/* --user takes a name for /etc/passwd or numbers UID:GID; nothing is looked up here. */
+START_TEST(test_args_user)
+{
+	static const char *const ok[] = { "nobody", "mcr", "65534:65534", "0:0", "1000", "a-b_c" };
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_msg(PARSE(&cfg, err, BASE, "--user", ok[i]) == MCR_PARSE_RUN,
+			      "--user %s: %s", ok[i], err);
+		ck_assert_str_eq(cfg.user, ok[i]);
+		ck_assert_msg(PARSE(&cfg, err, BASE, "-u", ok[i]) == MCR_PARSE_RUN, "-u %s: %s",
+			      ok[i], err);
+		ck_assert_str_eq(cfg.user, ok[i]);
+	}
+	ck_assert_int_eq(PARSE(&cfg, err, BASE), MCR_PARSE_RUN);
+	ck_assert_str_eq(cfg.user, "");
+}
+END_TEST
+
+/* --busy-poll: microseconds, 1 to MCR_BUSY_POLL_MAX_US; off (0) unless given. */
+START_TEST(test_args_busy_poll)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.busy_poll_us, 0);
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--busy-poll", "1"), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.busy_poll_us, 1);
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--busy-poll=100000"), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.busy_poll_us, 100000);
+}
+END_TEST
+
 START_TEST(test_args_help_version)
 {
 	struct mcr_config cfg;
@@ -679,6 +714,22 @@ static const struct arg_error arg_errors[] = {
 	{ { BASE, "-o", "10.0.0.2:06000" }, "10.0.0.2:06000", NULL },
 	{ { NO_O, "-o", "239.1.1.1:7000@eth1", "-o", "239.1.1.1:7000@eth1" },
 	  "239.1.1.1:7000@eth1", NULL },
+	/* --user */
+	{ { BASE, "--user", "" }, "--user", NULL },
+	{ { BASE, "-u", "no body" }, "no body", NULL },
+	{ { BASE, "--user", "nobody:x" }, "nobody:x", NULL },
+	{ { BASE, "--user", "65534:" }, "65534:", NULL },
+	{ { BASE, "--user", ":65534" }, ":65534", NULL },
+	{ { BASE, "--user", "1:2:3" }, "1:2:3", NULL },
+	{ { BASE, "--user", "a", "-u", "b" }, "given twice", NULL },
+	{ { BASE, "--user", "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcd" },
+	  "--user", NULL },
+	/* --busy-poll */
+	{ { BASE, "--busy-poll", "0" }, "'0'", NULL },
+	{ { BASE, "--busy-poll", "100001" }, "100001", NULL },
+	{ { BASE, "--busy-poll", "-5" }, "-5", NULL },
+	{ { BASE, "--busy-poll", "1ms" }, "1ms", NULL },
+	{ { BASE, "--busy-poll" }, "missing value", NULL },
 	/* -t */
 	{ { BASE, "-t", "0" }, "-t", NULL },
 	{ { BASE, "-t", "256" }, "256", NULL },
@@ -3178,6 +3229,8 @@ static Suite *args_suite(void)
 	tcase_add_test(ok, test_args_stats_format);
 	tcase_add_test(ok, test_args_no_join);
 	tcase_add_test(ok, test_args_vlan);
+	tcase_add_test(ok, test_args_user);
+	tcase_add_test(ok, test_args_busy_poll);
 	tcase_add_test(ok, test_args_help_version);
 	tcase_add_loop_test(bad, test_args_errors, 0, N_ARG_ERRORS);
 	tcase_add_test(bad, test_args_out_too_many);
