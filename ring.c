@@ -80,11 +80,7 @@ struct out_sock {
 	bool connected;		/* else every send names the destination */
 	bool gso;		/* equal-size runs go out as one UDP_SEGMENT send */
 	uint32_t gso_max;	/* largest payload that fits the route MTU whole */
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in v4;
-		struct sockaddr_in6 v6;
-	} addr;
+	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	bool v6;
 };
@@ -482,7 +478,7 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 			return fail(MCR_EXIT_NOIF, "-o %s: %s: no such interface (see ip link)",
 				    o->text, o->ifname);
 	}
-	s->addr_len = to_sockaddr(&o->addr, o->port, ifindex, (struct sockaddr_storage *)&s->addr);
+	s->addr_len = to_sockaddr(&o->addr, o->port, ifindex, &s->addr);
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (mc) {
@@ -517,7 +513,7 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 		if (setsockopt(fd, level, v6 ? IPV6_TCLASS : IP_TOS, &tos, sizeof(tos)) < 0)
 			return fail(MCR_EXIT_OSERR, "-o %s: DSCP: %s", o->text, strerror(errno));
 	}
-	if (connect(fd, &s->addr.sa, s->addr_len) == 0) {
+	if (connect(fd, (struct sockaddr *)&s->addr, s->addr_len) == 0) {
 		s->connected = true;
 	} else if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ENETDOWN ||
 		   errno == EADDRNOTAVAIL) {
