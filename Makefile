@@ -33,12 +33,20 @@ tests/check_parse_san: tests/check_parse.c parse.c mcr.h
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
 		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
 		tests/check_parse.c parse.c $(CHECK_LIBS)
+tests/check_ops: tests/check_ops.c parse.c mcr.h
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
+		tests/check_ops.c parse.c $(CHECK_LIBS)
+tests/check_ops_san: tests/check_ops.c parse.c mcr.h
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
+		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
+		tests/check_ops.c parse.c $(CHECK_LIBS)
 
 deps:
 	@.ci/deps
 
 check: deps
-	$(MAKE) mcr tests/check_parse tests/check_parse_san $(TEST_TOOLS)
+	$(MAKE) mcr tests/check_parse tests/check_parse_san tests/check_ops tests/check_ops_san \
+		$(TEST_TOOLS)
 	@tests/run.sh
 
 demo: deps
@@ -61,4 +69,5 @@ format:
 	clang-format -i $(SRC) mcr.h
 
 clean:
-	rm -f mcr $(OBJ) tests/check_parse tests/check_parse_san $(TEST_TOOLS)
+	rm -f mcr $(OBJ) tests/check_parse tests/check_parse_san tests/check_ops tests/check_ops_san \
+		$(TEST_TOOLS)

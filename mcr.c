@@ -16,7 +16,7 @@
 static const char usage_text[] =
 	"usage: mcr -i IFACE -g GROUP:PORT [-s SOURCE] -o DEST:PORT[@IFACE] [-o ...]\n"
 	"           [-t TTL] [--dscp N|NAME|keep] [-c COUNT] [--stats-interval SECS]\n"
-	"           [--stats-format kv|json] [--no-join]\n"
+	"           [--stats-format kv|json] [--no-join] [--duration SECS]\n"
 	"       mcr -h | -V\n"
 	"\n"
 	"Capture the UDP stream GROUP:PORT arriving on IFACE before the kernel's reverse-path\n"
@@ -33,6 +33,7 @@ static const char usage_text[] =
 	"      --dscp N|NAME|keep     DSCP of relayed datagrams: 0-63, a name (ef, af41, cs6,\n"
 	"                             ...), or keep the ingress datagram's (default)\n"
 	"  -c, --count N              exit 0 after relaying N datagrams\n"
+	"      --duration SECS        exit 0 after SECS seconds\n"
 	"      --stats-interval SECS  also print the counters every SECS seconds\n"
 	"      --stats-format kv|json counter line format (default kv)\n"
 	"      --no-join              do not join GROUP on IFACE (networks that flood it)\n"

@@ -68,6 +68,7 @@ struct mcr_config {
 	uint32_t stats_interval_ms;	/* --stats-interval, 0 for none */
 	enum mcr_stats_format stats_format;
 	bool no_join;			/* --no-join */
+	uint32_t duration_ms;		/* --duration, 0 for unlimited */
 };
 
 /* What parse_args() asks main() to do. */

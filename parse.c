@@ -185,7 +185,9 @@ static uint32_t parse_seconds_ms(const char *s)
 
 enum opt_id {
 	OPT_IN, OPT_GROUP, OPT_SOURCE, OPT_OUT, OPT_TTL, OPT_DSCP, OPT_COUNT, OPT_STATS_INTERVAL,
-	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION, OPT_COUNT_OF
+	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION,
+	OPT_DURATION,
+	OPT_COUNT_OF
 };
 
 static const struct {
@@ -206,6 +208,7 @@ static const struct {
 	[OPT_NO_JOIN] = { "no-join", 0, false, false },
 	[OPT_HELP] = { "help", 'h', false, false },
 	[OPT_VERSION] = { "version", 'V', false, false },
+	[OPT_DURATION] = { "duration", 0, true, false },
 };
 
 /* One line naming the culprit; the pointer to --help survives however long the culprit is. */
@@ -331,6 +334,11 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 			cfg->stats_format = MCR_STATS_JSON;
 		else
 			return fail(err, "%s '%s': format must be kv or json", flag, v);
+		break;
+	case OPT_DURATION:
+		cfg->duration_ms = parse_seconds_ms(v);
+		if (!cfg->duration_ms)
+			return fail(err, "%s '%s': seconds must be from 0.001 to 86400", flag, v);
 		break;
 	}
 	return MCR_PARSE_RUN;

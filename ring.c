@@ -57,7 +57,7 @@
  * user_data: the kind in the top byte; a send also says which destination, whether it was a GSO
  * send, how many datagrams it carries and the index of the first.
  */
-enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_SEND };
+enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_SEND, UD_DURATION };
 #define UD(kind) ((uint64_t)(kind) << 56)
 #define UD_SEND_OF(out, gso, n, first)                                                         \
 	(UD(UD_SEND) | (uint64_t)(out) << 48 | (uint64_t)(gso) << 40 | (uint64_t)(n) << 16 |     \
@@ -123,6 +123,8 @@ struct mcr_ring {
 	int exit_code;
 
 	struct out_sock out[MCR_MAX_OUT];
+
+	struct __kernel_timespec duration_end;	/* CLOCK_MONOTONIC, for --duration */
 };
 
 static uint64_t now_ns(void)
@@ -658,6 +660,18 @@ static void arm_timer(struct mcr_ring *r)
 	io_uring_sqe_set_data64(sqe, UD(UD_TIMER));
 }
 
+/* --duration: an absolute timeout from the start, so the run is as long as asked, not longer. */
+static void arm_duration(struct mcr_ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+	uint64_t end = r->start_ns + (uint64_t)r->cfg->duration_ms * 1000000u;
+
+	r->duration_end.tv_sec = (long long)(end / 1000000000u);
+	r->duration_end.tv_nsec = (long long)(end % 1000000000u);
+	io_uring_prep_timeout(sqe, &r->duration_end, 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, UD(UD_DURATION));
+}
+
 static void arm_link(struct mcr_ring *r)
 {
 	struct io_uring_sqe *sqe = get_sqe(r);
@@ -942,6 +956,11 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 		r->stats_due = true;
 		arm_timer(r);
 		break;
+	case UD_DURATION:
+		if (cqe->res != -ETIME)
+			return fail(MCR_EXIT_OSERR, "--duration timeout: %s", strerror(-cqe->res));
+		r->stop = true;
+		break;
 	}
 	return 0;
 }
@@ -957,6 +976,8 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 		arm_link(r);
 		if (r->timer_fd >= 0)
 			arm_timer(r);
+		if (r->cfg->duration_ms)
+			arm_duration(r);
 	}
 	for (;;) {
 		unsigned int n;

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for the options that make mcr easy to operate: run length, readiness and the
+ * stats file. Expected values come from mcr(1), never from the code under test.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mcr.h"
+
+#define HINT "(see mcr --help)"
+#define ARGS_MAX 32
+
+#define BASE "-i", "eth0", "-g", "239.0.0.1:5000", "-o", "198.18.2.2:6000"
+
+/* parse_args() on "mcr" and the NULL-terminated arguments, into a config full of junk. */
+static enum mcr_parse_result parse_list(struct mcr_config *cfg, char *err,
+					const char *const *args)
+{
+	char *argv[ARGS_MAX + 2];
+	int argc = 0;
+
+	argv[argc++] = "mcr";
+	for (; *args; args++) {
+		ck_assert_int_lt(argc, ARGS_MAX);
+		argv[argc++] = (char *)*args;
+	}
+	argv[argc] = NULL;
+	memset(cfg, 0xa5, sizeof(*cfg));
+	memset(err, 'J', MCR_ERR_LEN - 1);
+	err[MCR_ERR_LEN - 1] = '\0';
+	return parse_args(argc, argv, cfg, err);
+}
+
+#define PARSE(cfg, err, ...) parse_list(cfg, err, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Refused with one line that names the culprit and the problem, and points to --help. */
+static void assert_refused(const char *const *args, const char *culprit, const char *problem)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+	enum mcr_parse_result r = parse_list(&cfg, err, args);
+	size_t n = strnlen(err, MCR_ERR_LEN);
+
+	ck_assert_msg(r == MCR_PARSE_ERROR, "%s: accepted", culprit);
+	ck_assert_msg(n < MCR_ERR_LEN && !strchr(err, '\n'), "%s: not one line", culprit);
+	ck_assert_msg(n > strlen(HINT) && !strcmp(err + n - strlen(HINT), HINT),
+		      "\"%s\" does not end with the hint", err);
+	ck_assert_msg(strstr(err, culprit), "\"%s\" does not name \"%s\"", err, culprit);
+	ck_assert_msg(strstr(err, problem), "\"%s\" does not say \"%s\"", err, problem);
+}
+
+#define REFUSED(culprit, problem, ...)                                                         \
+	assert_refused((const char *const[]){ BASE, __VA_ARGS__, NULL }, culprit, problem)
+
+/* ---------------------------------------------------------------------------------------- */
+/* --duration SECS                                                                           */
+
+START_TEST(test_duration_default)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.duration_ms, 0);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	uint32_t ms;
+} durations[] = {
+	{ "1", 1000 },	      { "0.001", 1 },	 { "0.5", 500 },   { "2.25", 2250 },
+	{ "10.010", 10010 }, { "86400", 86400000 }, { "3600", 3600000 },
+};
+
+START_TEST(test_duration_accepted)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN], attached[32];
+	const char *text = durations[_i].text;
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--duration", text), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.duration_ms, durations[_i].ms);
+	snprintf(attached, sizeof(attached), "--duration=%s", text);
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, attached), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.duration_ms, durations[_i].ms);
+}
+END_TEST
+
+static const char *const bad_durations[] = {
+	"0", "0.0", "0.0001", "86400.001", "86401", "-1", "1.", ".5", "1.2345", "1s", "abc", "",
+	" 1", "1e3", "99999999999999999999",
+};
+
+START_TEST(test_duration_refused)
+{
+	const char *text = bad_durations[_i];
+	char culprit[64];
+
+	snprintf(culprit, sizeof(culprit), "--duration '%s'", text);
+	REFUSED(culprit, "seconds must be from 0.001 to 86400", "--duration", text);
+}
+END_TEST
+
+START_TEST(test_duration_misuse)
+{
+	REFUSED("--duration", "missing value", "--duration");
+	REFUSED("--duration", "given twice", "--duration", "1", "--duration", "2");
+}
+END_TEST
+
+START_TEST(test_duration_with_count)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	/* Whichever comes first ends the run: both are kept. */
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "-c", "100", "--duration", "5"), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.count, 100);
+	ck_assert_uint_eq(cfg.duration_ms, 5000);
+}
+END_TEST
+
+static Suite *run_length_suite(void)
+{
+	Suite *s = suite_create("run length");
+	TCase *tc = tcase_create("--duration");
+
+	tcase_add_test(tc, test_duration_default);
+	tcase_add_loop_test(tc, test_duration_accepted, 0, sizeof(durations) / sizeof(durations[0]));
+	tcase_add_loop_test(tc, test_duration_refused, 0,
+			    sizeof(bad_durations) / sizeof(bad_durations[0]));
+	tcase_add_test(tc, test_duration_misuse);
+	tcase_add_test(tc, test_duration_with_count);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(run_length_suite());
+	int run, failed;
+
+	srunner_run_all(sr, CK_ENV);
+	run = srunner_ntests_run(sr);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	printf("check_ops: %d passed, %d failed\n", run - failed, failed);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
