@@ -17,6 +17,7 @@ static const char usage_text[] =
 	"usage: mcr -i IFACE -g GROUP:PORT [-s SOURCE] -o DEST:PORT[@IFACE] [-o ...]\n"
 	"           [-t TTL] [--dscp N|NAME|keep] [-c COUNT] [--stats-interval SECS]\n"
 	"           [--stats-format kv|json] [--no-join] [--duration SECS]\n"
+	"           [--ready-fd N]\n"
 	"       mcr -h | -V\n"
 	"\n"
 	"Capture the UDP stream GROUP:PORT arriving on IFACE before the kernel's reverse-path\n"
@@ -34,6 +35,7 @@ static const char usage_text[] =
 	"                             ...), or keep the ingress datagram's (default)\n"
 	"  -c, --count N              exit 0 after relaying N datagrams\n"
 	"      --duration SECS        exit 0 after SECS seconds\n"
+	"      --ready-fd N           write \"ready\" to file descriptor N once capture runs\n"
 	"      --stats-interval SECS  also print the counters every SECS seconds\n"
 	"      --stats-format kv|json counter line format (default kv)\n"
 	"      --no-join              do not join GROUP on IFACE (networks that flood it)\n"
@@ -165,6 +167,7 @@ int main(int argc, char *argv[])
 	if (!r)
 		return code;
 	print_start(&cfg);
+	ring_ready(r);
 	while (ring_run(r, &code) == MCR_EVENT_STATS)
 		print_counters(&cfg, ring_counters(r));
 	print_counters(&cfg, ring_counters(r));

@@ -69,6 +69,7 @@ struct mcr_config {
 	enum mcr_stats_format stats_format;
 	bool no_join;			/* --no-join */
 	uint32_t duration_ms;		/* --duration, 0 for unlimited */
+	int ready_fd;			/* --ready-fd, -1 for none */
 };
 
 /* What parse_args() asks main() to do. */
@@ -164,5 +165,6 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code);
 enum mcr_event ring_run(struct mcr_ring *r, int *exit_code);
 const struct mcr_counters *ring_counters(struct mcr_ring *r);
 void ring_close(struct mcr_ring *r);
+void ring_ready(struct mcr_ring *r);	/* capture runs: tell --ready-fd and systemd */
 
 #endif

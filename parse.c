@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,7 +187,7 @@ static uint32_t parse_seconds_ms(const char *s)
 enum opt_id {
 	OPT_IN, OPT_GROUP, OPT_SOURCE, OPT_OUT, OPT_TTL, OPT_DSCP, OPT_COUNT, OPT_STATS_INTERVAL,
 	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION,
-	OPT_DURATION,
+	OPT_DURATION, OPT_READY_FD,
 	OPT_COUNT_OF
 };
 
@@ -209,6 +210,7 @@ static const struct {
 	[OPT_HELP] = { "help", 'h', false, false },
 	[OPT_VERSION] = { "version", 'V', false, false },
 	[OPT_DURATION] = { "duration", 0, true, false },
+	[OPT_READY_FD] = { "ready-fd", 0, true, false },
 };
 
 /* One line naming the culprit; the pointer to --help survives however long the culprit is. */
@@ -340,6 +342,16 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		if (!cfg->duration_ms)
 			return fail(err, "%s '%s': seconds must be from 0.001 to 86400", flag, v);
 		break;
+	case OPT_READY_FD:
+		n = parse_num(v, 0, INT_MAX);
+		if (n < 0)
+			return fail(err, "%s '%s': not a file descriptor number", flag, v);
+		/* Closing it after the line would silence every later log line. */
+		if (n == 2)
+			return fail(err, "%s 2: that is standard error, where mcr logs; use another, "
+				    "e.g. --ready-fd 3 3>FILE", flag);
+		cfg->ready_fd = (int)n;
+		break;
 	}
 	return MCR_PARSE_RUN;
 }
@@ -353,6 +365,7 @@ enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ttl = MCR_TTL_DEFAULT;
 	cfg->dscp = MCR_DSCP_KEEP;
+	cfg->ready_fd = -1;
 	err[0] = '\0';
 
 	for (int i = 1; i < argc; i++) {

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <net/if_arp.h>
@@ -28,6 +29,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -125,6 +127,10 @@ struct mcr_ring {
 	struct out_sock out[MCR_MAX_OUT];
 
 	struct __kernel_timespec duration_end;	/* CLOCK_MONOTONIC, for --duration */
+	int notify_fd;		/* to systemd's NOTIFY_SOCKET, or -1 */
+	struct sockaddr_un notify_addr;
+	socklen_t notify_len;
+	bool ready_sent;
 };
 
 static uint64_t now_ns(void)
@@ -544,6 +550,80 @@ static int open_uring(struct mcr_ring *r)
 	return 0;
 }
 
+/* --ready-fd must be open for writing now, so a harness learns of a mistake before it waits. */
+static int check_ready_fd(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return fail(MCR_EXIT_USAGE, "--ready-fd %d: not open; open it for mcr, e.g. "
+			    "--ready-fd %d %d>FILE", fd, fd, fd);
+	if ((fl & O_ACCMODE) == O_RDONLY)
+		return fail(MCR_EXIT_USAGE, "--ready-fd %d: open for reading only; mcr writes to it "
+			    "(%d>FILE)", fd, fd);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/*
+ * systemd's Type=notify socket, from $NOTIFY_SOCKET: a path, or an abstract name written with a
+ * leading @. Opened at start, so later messages need nothing the sandbox might take away.
+ */
+static int open_notify(struct mcr_ring *r)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	size_t n = path ? strlen(path) : 0;
+
+	if (!n)
+		return 0;
+	if ((path[0] != '/' && path[0] != '@') || n >= sizeof(r->notify_addr.sun_path)) {
+		fprintf(stderr, "mcr: NOTIFY_SOCKET=%s: not a socket path or @name; not notifying\n",
+			path);
+		return 0;
+	}
+	r->notify_addr.sun_family = AF_UNIX;
+	memcpy(r->notify_addr.sun_path, path, n);
+	if (path[0] == '@')
+		r->notify_addr.sun_path[0] = '\0';
+	r->notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	r->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (r->notify_fd < 0)
+		return fail(MCR_EXIT_OSERR, "NOTIFY_SOCKET: socket: %s", strerror(errno));
+	return 0;
+}
+
+/* One sd_notify(3) message, when systemd asked for them. */
+static void notify(struct mcr_ring *r, const char *msg)
+{
+	if (r->notify_fd < 0)
+		return;
+	if (sendto(r->notify_fd, msg, strlen(msg), MSG_NOSIGNAL,
+		   (const struct sockaddr *)&r->notify_addr, r->notify_len) < 0)
+		fprintf(stderr, "mcr: NOTIFY_SOCKET=%s: %.*s not sent: %s\n",
+			getenv("NOTIFY_SOCKET"), (int)strcspn(msg, "\n"), msg, strerror(errno));
+}
+
+/*
+ * Capture runs: frames from now on are relayed. --ready-fd gets one line and then EOF; systemd
+ * gets READY=1 and a status line for systemctl status.
+ */
+void ring_ready(struct mcr_ring *r)
+{
+	const struct mcr_config *cfg = r->cfg;
+	char msg[128], group[INET_ADDRSTRLEN];
+
+	if (cfg->ready_fd >= 0) {
+		if (write(cfg->ready_fd, "ready\n", 6) < 0)
+			fprintf(stderr, "mcr: --ready-fd %d: %s\n", cfg->ready_fd, strerror(errno));
+		close(cfg->ready_fd);
+	}
+	format_ip(&cfg->group, group, sizeof(group));
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=relaying %s:%u from %s\n", group, cfg->port,
+		 cfg->ingress);
+	notify(r, msg);
+	r->ready_sent = true;
+}
+
 struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 {
 	struct mcr_ring *r = calloc(1, sizeof(*r));
@@ -555,6 +635,7 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 	}
 	r->cfg = cfg;
 	r->pkt_fd = r->join_fd = r->sig_fd = r->timer_fd = r->nl_fd = -1;
+	r->notify_fd = -1;
 	for (unsigned int i = 0; i < MCR_MAX_OUT; i++)
 		r->out[i].fd = -1;
 	r->match.group = cfg->group;
@@ -565,7 +646,11 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 	if (r->batch_max > BATCH_MAX)
 		r->batch_max = BATCH_MAX;
 
-	ret = open_ingress(r);
+	ret = cfg->ready_fd >= 0 ? check_ready_fd(cfg->ready_fd) : 0;
+	if (!ret)
+		ret = open_notify(r);
+	if (!ret)
+		ret = open_ingress(r);
 	if (!ret)
 		ret = cfg->no_join ? accept_group_mac(r) : join_group(r);
 	for (unsigned int i = 0; !ret && i < cfg->n_out; i++)
@@ -589,6 +674,10 @@ void ring_close(struct mcr_ring *r)
 {
 	if (!r)
 		return;
+	if (r->ready_sent)
+		notify(r, "STOPPING=1\n");
+	if (r->notify_fd >= 0)
+		close(r->notify_fd);
 	if (r->uring_ok)
 		io_uring_queue_exit(&r->uring);
 	if (r->map)

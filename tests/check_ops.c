@@ -125,6 +125,82 @@ START_TEST(test_duration_with_count)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------------------------- */
+/* --ready-fd N                                                                              */
+
+START_TEST(test_ready_fd_default)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE), MCR_PARSE_RUN);
+	ck_assert_int_eq(cfg.ready_fd, -1);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	int fd;
+} ready_fds[] = {
+	{ "3", 3 }, { "0", 0 }, { "1", 1 }, { "9", 9 }, { "1023", 1023 }, { "2147483647", 2147483647 },
+};
+
+START_TEST(test_ready_fd_accepted)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN], attached[32];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--ready-fd", ready_fds[_i].text), MCR_PARSE_RUN);
+	ck_assert_int_eq(cfg.ready_fd, ready_fds[_i].fd);
+	snprintf(attached, sizeof(attached), "--ready-fd=%s", ready_fds[_i].text);
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, attached), MCR_PARSE_RUN);
+	ck_assert_int_eq(cfg.ready_fd, ready_fds[_i].fd);
+}
+END_TEST
+
+static const char *const bad_ready_fds[] = {
+	"-1", "x", "", "3x", " 3", "0x3", "2147483648", "99999999999999999999", "3.0",
+};
+
+START_TEST(test_ready_fd_refused)
+{
+	char culprit[64];
+
+	snprintf(culprit, sizeof(culprit), "--ready-fd '%s'", bad_ready_fds[_i]);
+	REFUSED(culprit, "not a file descriptor number", "--ready-fd", bad_ready_fds[_i]);
+}
+END_TEST
+
+START_TEST(test_ready_fd_stderr)
+{
+	/* Closed after the line, stderr would take every later log line with it. */
+	REFUSED("--ready-fd 2", "standard error", "--ready-fd", "2");
+	REFUSED("--ready-fd 2", "standard error", "--ready-fd=2");
+}
+END_TEST
+
+START_TEST(test_ready_fd_misuse)
+{
+	REFUSED("--ready-fd", "missing value", "--ready-fd");
+	REFUSED("--ready-fd", "given twice", "--ready-fd", "3", "--ready-fd", "4");
+}
+END_TEST
+
+static Suite *readiness_suite(void)
+{
+	Suite *s = suite_create("readiness");
+	TCase *tc = tcase_create("--ready-fd");
+
+	tcase_add_test(tc, test_ready_fd_default);
+	tcase_add_loop_test(tc, test_ready_fd_accepted, 0, sizeof(ready_fds) / sizeof(ready_fds[0]));
+	tcase_add_loop_test(tc, test_ready_fd_refused, 0,
+			    sizeof(bad_ready_fds) / sizeof(bad_ready_fds[0]));
+	tcase_add_test(tc, test_ready_fd_stderr);
+	tcase_add_test(tc, test_ready_fd_misuse);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
 static Suite *run_length_suite(void)
 {
 	Suite *s = suite_create("run length");
@@ -145,6 +221,7 @@ int main(void)
 	SRunner *sr = srunner_create(run_length_suite());
 	int run, failed;
 
+	srunner_add_suite(sr, readiness_suite());
 	srunner_run_all(sr, CK_ENV);
 	run = srunner_ntests_run(sr);
 	failed = srunner_ntests_failed(sr);

@@ -32,6 +32,39 @@ receive() {
 	mcr_wait_file "$WORK/$name.ready" 5
 }
 
+# start_ready LOG ARGS...: mcr in RLY with --ready-fd 3 on a FIFO, stderr to LOG. READY is the
+# line it wrote (empty when it wrote none within 5 s); READY_EOF is 1 when the FIFO reached
+# end-of-file right after, as it does once mcr closed it. MCR_PID is its PID.
+start_ready() {
+	local log=$1
+	shift
+	rm -f "$WORK/ready.fifo"
+	mkfifo "$WORK/ready.fifo"
+	ip netns exec "$RLY" "$MCR" --ready-fd 3 "$@" 3>"$WORK/ready.fifo" 2>"$log" &
+	MCR_PID=$!
+	MCR_PIDS+=("$MCR_PID")
+	READY= READY_EOF=
+	exec 5<"$WORK/ready.fifo"
+	read -r -t 5 READY <&5
+	read -r -t 2 _ <&5
+	READY_EOF=$?
+	exec 5<&-
+	[ "$READY" = ready ]
+}
+
+# stop PID: SIGTERM; STATUS is its exit status (124 if it outlived 5 s).
+stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait_exit "$1" 5
+	STATUS=$?
+}
+
+# joined: RLY's r0 is a member of 239.0.0.1 (/proc/net/igmp lists it as host-order hex).
+joined() {
+	ip netns exec "$RLY" awk '/r0/ { on = 1; next } /^[0-9]/ { on = 0 }
+		on && $1 == "010000EF" { found = 1 } END { exit !found }' /proc/net/igmp
+}
+
 # 1. --duration ends the run by itself, not before SECS, with status 0 and final counters.
 test_duration() {
 	local name="--duration 1 exits 0 after one second with the final counters"
@@ -52,13 +85,9 @@ test_duration() {
 
 	name="--duration stops a relay in mid-stream; what it relayed arrived"
 	receive rx 198.18.2.2:6000 -w 1000 -T 10 || { mcr_fail "$name" receiver; return; }
-	mcr_bg "$WORK/dur2.log" "$RLY" "$MCR" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 \
-		--duration 0.5
-	local pid=$MCR_BG_PID
-	for _ in $(seq 100); do
-		grep -q ': relaying ' "$WORK/dur2.log" && break
-		sleep 0.05
-	done
+	start_ready "$WORK/dur2.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 --duration 0.5 ||
+		{ mcr_fail "$name" "not ready: $(cat "$WORK/dur2.log")"; return; }
+	local pid=$MCR_PID
 	# Two seconds of stream: mcr must stop a quarter of the way in.
 	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n 4000 -r 2000 -l 100 >/dev/null
 	wait_exit "$pid" 5
@@ -75,5 +104,154 @@ test_duration() {
 	fi
 }
 
+# 2. --ready-fd: one line once capture runs, then end-of-file; by then the join is in place.
+test_ready_fd() {
+	local name="--ready-fd: 'ready' once capture runs, then EOF; joined and announced by then"
+	local ready eof started member
+	start_ready "$WORK/ready.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000
+	ready=$READY eof=$READY_EOF
+	grep -q ': relaying ' "$WORK/ready.log" && started=yes
+	joined && member=yes
+	kill -0 "$MCR_PID" 2>/dev/null || eof="$eof (mcr had exited)"
+	stop "$MCR_PID"
+	if [ "$ready" = ready ] && [ "$eof" = 1 ] && [ "${started:-}" = yes ] &&
+		[ "${member:-}" = yes ] && [ "$STATUS" = 0 ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "line '$ready' eof=$eof started=${started:-no} joined=${member:-no}" \
+			"status $STATUS: $(cat "$WORK/ready.log")"
+	fi
+
+	name="a stream sent the moment 'ready' arrives is relayed whole"
+	local n=2000
+	receive rx 198.18.2.2:6000 -n $n -T 10 || { mcr_fail "$name" receiver; return; }
+	start_ready "$WORK/ready2.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 -c $n ||
+		{ mcr_fail "$name" "not ready: $(cat "$WORK/ready2.log")"; return; }
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 20000 -l 200 >/dev/null
+	wait_exit "$MCR_PID" 5
+	STATUS=$?
+	wait "$rx_PID"
+	if [ "$STATUS" = 0 ] && [ "$(mcr_kv "$WORK/ready2.log" relayed)" = $n ] &&
+		[ "$(mcr_kv "$WORK/rx.out" unique)" = $n ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "status $STATUS: $(cat "$WORK/ready2.log") | $(cat "$WORK/rx.out")"
+	fi
+
+	name="--ready-fd: a failed start gives the reader EOF, not a hang"
+	start_ready "$WORK/ready3.log" -i nosuch0 -g 239.0.0.1:5000 -o 198.18.2.2:6000
+	ready=$READY eof=$READY_EOF
+	wait_exit "$MCR_PID" 5
+	STATUS=$?
+	if [ -z "$ready" ] && [ "$STATUS" = 66 ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "line '$ready' status $STATUS: $(cat "$WORK/ready3.log")"
+	fi
+}
+
+# expect NAME STATUS PATTERN -- COMMAND...: in RLY, COMMAND exits STATUS with one stderr line
+# matching PATTERN. COMMAND runs under bash -c, so it may open descriptors.
+expect() {
+	local name=$1 want=$2 pattern=$3 err status lines
+	shift 4
+	err=$(ip netns exec "$RLY" timeout 5 bash -c "$*" 2>&1 >/dev/null)
+	status=$?
+	lines=$(printf '%s\n' "$err" | grep -c .)
+	if [ "$status" = "$want" ] && [ "$lines" = 1 ] && printf '%s' "$err" | grep -q -- "$pattern"
+	then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "status $status (want $want), stderr: $err"
+	fi
+}
+
+test_ready_fd_errors() {
+	local ok="-i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000"
+	expect "--ready-fd of a closed descriptor exits 64 saying how to open it" 64 \
+		"--ready-fd 7: not open; open it for mcr, e.g. --ready-fd 7 7>FILE" -- \
+		"$MCR" $ok --ready-fd 7 "7>&-"
+	expect "--ready-fd of a read-only descriptor exits 64" 64 \
+		"--ready-fd 3: open for reading only" -- "$MCR" $ok --ready-fd 3 "3</dev/null"
+}
+
+# notify_listen NAME ADDRESS: socat receiving sd_notify datagrams on ADDRESS (socat syntax) in
+# RLY, each written to $WORK/NAME.notify.
+notify_listen() {
+	mcr_bg "$WORK/$1.notify" "$RLY" socat -u "$2" STDOUT
+	NOTIFY_PID=$MCR_BG_PID
+}
+
+# wait_text FILE TEXT: bounded wait for TEXT in FILE.
+wait_text() {
+	for _ in $(seq 100); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# 3. sd_notify: READY=1 with a status once capture runs, STOPPING=1 on the way out.
+test_notify() {
+	local kind sock env name ok
+	for kind in path abstract; do
+		name="NOTIFY_SOCKET ($kind): READY=1 after the start line, STOPPING=1 at exit"
+		if [ $kind = path ]; then
+			sock=$WORK/notify.sock env=$sock
+			notify_listen $kind "UNIX-RECV:$sock"
+			mcr_wait_file "$sock" 5
+		else
+			sock=mcr-notify-$$ env=@$sock
+			notify_listen $kind "ABSTRACT-RECV:$sock"
+			for _ in $(seq 100); do
+				ip netns exec "$RLY" ss -xl | grep -q "@$sock" && break
+				sleep 0.05
+			done
+		fi
+		NOTIFY_SOCKET=$env ip netns exec "$RLY" "$MCR" -i r0 -g 239.0.0.1:5000 \
+			-o 198.18.2.2:6000 2>"$WORK/$kind.log" &
+		MCR_PID=$!
+		MCR_PIDS+=("$MCR_PID")
+		ok=
+		if wait_text "$WORK/$kind.notify" READY=1; then
+			grep -q ': relaying ' "$WORK/$kind.log" && ok=started
+			grep -q STOPPING=1 "$WORK/$kind.notify" && ok="$ok early-stopping"
+		fi
+		stop "$MCR_PID"
+		wait_text "$WORK/$kind.notify" STOPPING=1
+		kill "$NOTIFY_PID" 2>/dev/null
+		wait "$NOTIFY_PID" 2>/dev/null
+		if [ "$ok" = started ] && [ "$STATUS" = 0 ] &&
+			[ "$(grep -c . "$WORK/$kind.notify")" = 3 ] &&
+			[ "$(sed -n 1p "$WORK/$kind.notify")" = READY=1 ] &&
+			[ "$(sed -n 2p "$WORK/$kind.notify")" = \
+				"STATUS=relaying 239.0.0.1:5000 from r0" ] &&
+			[ "$(sed -n 3p "$WORK/$kind.notify")" = STOPPING=1 ] &&
+			! grep -q NOTIFY "$WORK/$kind.log"; then
+			mcr_pass "$name"
+		else
+			mcr_fail "$name" "ok='$ok' status $STATUS notify: $(tr '\n' '|' \
+				<"$WORK/$kind.notify") log: $(cat "$WORK/$kind.log")"
+		fi
+	done
+
+	name="NOTIFY_SOCKET with nobody listening: a line per message, and relays anyway"
+	NOTIFY_SOCKET=$WORK/nobody.sock start_ready "$WORK/nobody.log" -i r0 -g 239.0.0.1:5000 \
+		-o 198.18.2.2:6000
+	ok=$READY
+	stop "$MCR_PID"
+	if [ "$ok" = ready ] && [ "$STATUS" = 0 ] &&
+		grep -q "NOTIFY_SOCKET=$WORK/nobody.sock: READY=1 not sent: " "$WORK/nobody.log" &&
+		grep -q "NOTIFY_SOCKET=$WORK/nobody.sock: STOPPING=1 not sent: " "$WORK/nobody.log"
+	then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "ready '$ok' status $STATUS: $(cat "$WORK/nobody.log")"
+	fi
+}
+
 test_duration
+test_ready_fd
+test_ready_fd_errors
+test_notify
 mcr_summary
