@@ -152,6 +152,7 @@ struct mcr_counters {
 	/* Fragmented datagrams: rebuilt and relayed, or given up for one reason. */
 	uint64_t frag_reassembled, frag_timeout, frag_evicted, frag_invalid;
 	struct mcr_out_counters out[MCR_MAX_OUT];
+	uint64_t time_ns;	/* CLOCK_MONOTONIC when these were read */
 };
 
 /* ring.c: why ring_run() came back. */

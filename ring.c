@@ -1124,6 +1124,7 @@ const struct mcr_counters *ring_counters(struct mcr_ring *r)
 		r->c.tx_bytes += r->c.out[o].tx_bytes;
 		r->c.tx_errors += r->c.out[o].tx_errors;
 	}
-	r->c.uptime_ms = (now_ns() - r->start_ns) / 1000000u;
+	r->c.time_ns = now_ns();
+	r->c.uptime_ms = (r->c.time_ns - r->start_ns) / 1000000u;
 	return &r->c;
 }

@@ -250,8 +250,153 @@ test_notify() {
 	fi
 }
 
+# The JSON schema table of mcr.1, as "key type" lines in table order.
+schema_table() {
+	sed -n '/^\.Ss JSON schema/,/^\.El/s/^\.It Cm \([^ ]*\) Ta \([a-z]*\) Ta .*/\1 \2/p' mcr.1
+}
+
+# usr1 PID LOG PATTERN: SIGUSR1, then a bounded wait for one more line matching PATTERN in LOG.
+usr1() {
+	local before
+	before=$(grep -c -- "$3" "$2")
+	kill -USR1 "$1"
+	for _ in $(seq 100); do
+		[ "$(grep -c -- "$3" "$2")" -gt "$before" ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+# 4. JSON counters: every line parses, has the keys and types mcr.1's table lists, in order.
+test_json_schema() {
+	local name="JSON counters have exactly the keys and types of mcr.1's schema table, in order"
+	local n=500 odd='q"b\c' table bad= line i
+	table=$(schema_table)
+	[ "$(echo "$table" | grep -c .)" -ge 30 ] ||
+		{ mcr_fail "$name" "mcr.1 schema table not found: $table"; return; }
+	# An interface whose name needs escaping in JSON, with an address to send from.
+	ip -n "$RLY" link add "$odd" type veth peer name qpeer &&
+		ip -n "$RLY" addr add 198.18.7.1/24 dev "$odd" &&
+		ip -n "$RLY" link set "$odd" up && ip -n "$RLY" link set qpeer up ||
+		{ mcr_fail "$name" "cannot make interface $odd"; return; }
+	start_ready "$WORK/json.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 \
+		-o "239.0.0.9:7000@$odd" --stats-format json --stats-interval 0.2 ||
+		{ mcr_fail "$name" "not ready: $(cat "$WORK/json.log")"; return; }
+	wait_text "$WORK/json.log" '"event":"stats"' || bad="$bad no-interval-line"
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 5000 -l 100 >/dev/null
+	usr1 "$MCR_PID" "$WORK/json.log" '"relayed":500,' || bad="$bad no-usr1-line"
+	stop "$MCR_PID"
+	ip -n "$RLY" link del "$odd"
+	[ "$STATUS" = 0 ] || bad="$bad status=$STATUS"
+
+	local want_top want_out types
+	want_top=$(echo "$table" | awk '$1 !~ /^out\[\]\./ { print $1 }' | paste -sd' ')
+	want_out=$(echo "$table" | awk '$1 ~ /^out\[\]\./ { print substr($1, 7) }' | paste -sd' ')
+	grep '^{' "$WORK/json.log" >"$WORK/json.lines"
+	[ "$(grep -c . "$WORK/json.lines")" -ge 3 ] || bad="$bad too-few-lines"
+	i=0
+	while IFS= read -r line; do
+		i=$((i + 1))
+		printf '%s' "$line" | jq -e . >/dev/null 2>&1 || { bad="$bad line$i:not-json"; continue; }
+		[ "$(printf '%s' "$line" | jq -r 'keys_unsorted | join(" ")')" = "$want_top" ] ||
+			bad="$bad line$i:top-keys"
+		[ "$(printf '%s' "$line" | jq -r '.out[] | keys_unsorted | join(" ")' | sort -u)" = \
+			"$want_out" ] || bad="$bad line$i:out-keys"
+		# Each value's JSON type as the table names it; integers have no fraction.
+		types=$(printf '%s' "$line" | jq -r '
+			def t: if type == "number" then (if . == floor and (tostring | test("^[0-9]+$"))
+				then "integer" else "number" end) else type end;
+			(to_entries[] | "\(.key) \(.value | t)"),
+			(.out[0] | to_entries[] | "out[].\(.key) \(.value | t)")')
+		[ "$types" = "$table" ] || bad="$bad line$i:types"
+		[ "$(printf '%s' "$line" | jq -r .schema)" = 1 ] || bad="$bad line$i:schema"
+	done <"$WORK/json.lines"
+	[ "$(jq -r .event "$WORK/json.lines" | sort | uniq -c | awk '{ print $2 "=" $1 }' |
+		paste -sd' ')" = "final=1 stats=$((i - 1))" ] || bad="$bad events"
+	[ "$(tail -n 1 "$WORK/json.lines" | jq -r '.event, .relayed, .out[0].tx_packets,
+		.out[1].tx_packets, .out[1].dest' | paste -sd' ')" = "final $n $n $n 239.0.0.9:7000@$odd" ] ||
+		bad="$bad final-values"
+	jq -r .time_ms "$WORK/json.lines" | sort -c -n 2>/dev/null || bad="$bad time-not-monotonic"
+	# journald keeps what a plain line-per-event stderr gives it: no colour, no continuation.
+	grep -v -e '^mcr: ' -e '^{' "$WORK/json.log" | grep -q . && bad="$bad stray-lines"
+	grep -q $'\033' "$WORK/json.log" && bad="$bad escape-codes"
+	if [ -z "$bad" ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$bad: $(tail -n 2 "$WORK/json.log")"
+	fi
+
+	name="key=value lines carry the same keys as the JSON object"
+	ip netns exec "$RLY" "$MCR" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 -o 198.18.3.2:6000 \
+		--duration 0.1 2>"$WORK/kv.log"
+	local kv js
+	kv=$(grep 'event=' "$WORK/kv.log" | tr ' ' '\n' | sed -n 's/=.*//p' |
+		sed -E 's/^out[0-9]+$/out[].dest/; s/^out[0-9]+\./out[]./' | sort -u | paste -sd' ')
+	js=$(echo "$table" | awk '$1 != "schema" && $1 != "out" { print $1 }' | sort -u | paste -sd' ')
+	if [ -n "$kv" ] && [ "$kv" = "$js" ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "kv: $kv | table: $js"
+	fi
+}
+
+# 5. Rates: per second since the previous line, as the sender's pace says they must be.
+test_rates() {
+	local name="--stats-interval lines carry pps and bit/s that match the sender's pace"
+	local n=6000 pps=2000 len=200 frame=$((14 + 20 + 8 + 200))
+	start_ready "$WORK/rates.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 \
+		-o 239.0.0.3:6000@r2 --stats-interval 0.5 ||
+		{ mcr_fail "$name" "not ready: $(cat "$WORK/rates.log")"; return; }
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r $pps -l $len >/dev/null
+	stop "$MCR_PID"
+	local report
+	# Lines wholly inside the stream (not the first or last one with traffic) must show the
+	# sender's rate; every line's rates must be its own deltas over its own interval.
+	report=$(grep 'event=' "$WORK/rates.log" | awk -v pps=$pps -v frame=$frame -v len=$len -v n=$n '
+		function v(k,   i) { for (i = 1; i <= NF; i++) if (index($i, k "=") == 1)
+			return substr($i, length(k) + 2); return "missing" }
+		function off(a, b, tol) { return a - b > tol || b - a > tol }
+		{
+			t[NR] = v("time_ms"); iv[NR] = v("interval_s"); rx[NR] = v("rx_packets")
+			rp[NR] = v("rx_pps"); rb[NR] = v("rx_bps"); tp[NR] = v("tx_pps")
+			tb[NR] = v("tx_bps"); o1[NR] = v("out1.tx_pps"); o2b[NR] = v("out2.tx_bps")
+			if (rp[NR] > 0) busy[++nb] = NR
+		}
+		END {
+			for (k = 2; k <= NR; k++) {
+				if (off(iv[k] * 1000, t[k] - t[k - 1], 1))
+					print "interval@" k ":" iv[k] "/" t[k] - t[k - 1]
+				# interval_s is rounded to the millisecond, the rate is not.
+				if (iv[k] > 0 && off(rp[k], (rx[k] - rx[k - 1]) / iv[k],
+						     rp[k] * (0.01 + 0.0005 / iv[k]) + 2))
+					print "rx_pps-not-delta@" k ":" rp[k] "/" rx[k] - rx[k - 1] "/" iv[k]
+				sum += rp[k] * iv[k]
+			}
+			if (off(sum + rp[1] * iv[1], rx[NR], n / 100)) print "sum=" sum "/" rx[NR]
+			if (rx[NR] != n) print "rx_packets=" rx[NR]
+			if (nb < 5) print "busy-lines=" nb
+			for (j = 2; j < nb; j++) {
+				k = busy[j]
+				if (off(rp[k], pps, pps * 0.15)) print "rx_pps=" rp[k] "@" k
+				if (off(rb[k], rp[k] * frame * 8, frame * 8)) print "rx_bps=" rb[k] "@" k
+				if (off(tp[k], 2 * rp[k], rp[k] * 0.05 + 2)) print "tx_pps=" tp[k] "@" k
+				if (off(tb[k], tp[k] * len * 8, len * 8)) print "tx_bps=" tb[k] "@" k
+				if (off(o1[k], rp[k], rp[k] * 0.05 + 2)) print "out1.tx_pps=" o1[k] "@" k
+				if (off(o2b[k], o1[k] * len * 8, rp[k] * 0.05 * len * 8 + len * 8))
+					print "out2.tx_bps=" o2b[k] "@" k
+			}
+		}')
+	if [ "$STATUS" = 0 ] && [ -z "$report" ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "status $STATUS: $(echo $report)"
+	fi
+}
+
 test_duration
 test_ready_fd
 test_ready_fd_errors
 test_notify
+test_json_schema
+test_rates
 mcr_summary
