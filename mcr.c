@@ -4,7 +4,10 @@
  * main(): parse the command line, open the sockets and the ring, run, print the counters.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +23,7 @@ static const char usage_text[] =
 	"usage: mcr -i IFACE -g GROUP:PORT [-s SOURCE] -o DEST:PORT[@IFACE] [-o ...]\n"
 	"           [-t TTL] [--dscp N|NAME|keep] [-c COUNT] [--stats-interval SECS]\n"
 	"           [--stats-format kv|json] [--no-join] [--duration SECS]\n"
-	"           [--ready-fd N]\n"
+	"           [--ready-fd N] [--stats-file PATH]\n"
 	"       mcr -h | -V\n"
 	"\n"
 	"Capture the UDP stream GROUP:PORT arriving on IFACE before the kernel's reverse-path\n"
@@ -41,13 +44,16 @@ static const char usage_text[] =
 	"      --ready-fd N           write \"ready\" to file descriptor N once capture runs\n"
 	"      --stats-interval SECS  also print the counters every SECS seconds\n"
 	"      --stats-format kv|json counter line format (default kv)\n"
+	"      --stats-file PATH      keep the latest counters in PATH as JSON, rewritten\n"
+	"                             whole every SECS of --stats-interval or every second\n"
 	"      --no-join              do not join GROUP on IFACE (networks that flood it)\n"
 	"  -h, --help                 this text\n"
 	"  -V, --version              the version\n"
 	"\n"
 	"SIGUSR1 prints the counters on stderr; SIGINT and SIGTERM print them and exit 0;\n"
 	"SIGHUP is ignored. Exit status: 0 done, 64 usage, 66 no such interface,\n"
-	"69 io_uring unavailable, 71 system error, 77 CAP_NET_RAW missing. See mcr(1).\n";
+	"69 io_uring unavailable, 71 system error, 73 stats file not writable,\n"
+	"77 CAP_NET_RAW missing. See mcr(1).\n";
 
 static int usage(int code)
 {
@@ -186,6 +192,54 @@ static void print_counters(const struct mcr_config *cfg, const struct mcr_counte
 		return;	/* nowhere left to say it */
 }
 
+/*
+ * The stats file: the latest counters as JSON, whatever --stats-format says. Written beside it
+ * and renamed over it, so a reader sees the old object or the new one, never half of either.
+ * Returns 0 or an errno.
+ */
+static int write_stats_file(const struct mcr_config *cfg, const struct mcr_counters *c,
+			    struct mcr_counters *prev, const char *event)
+{
+	static char line[LINE_BYTES];
+	char tmp[PATH_MAX];
+	size_t n = format_counters(line, sizeof(line), cfg, c, prev, true, event);
+	ssize_t w;
+	int fd, e = 0;
+
+	*prev = *c;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", cfg->stats_file);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return errno;
+	w = write(fd, line, n);
+	if (w < 0)
+		e = errno;
+	else if ((size_t)w != n)
+		e = ENOSPC;
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, cfg->stats_file) < 0)
+		e = errno;
+	if (e)
+		unlink(tmp);
+	return e;
+}
+
+/* A stats file that fails while relaying costs a line when it starts and when it ends. */
+static void update_stats_file(const struct mcr_config *cfg, const struct mcr_counters *c,
+			      struct mcr_counters *prev, const char *event)
+{
+	static int last;
+	int e = write_stats_file(cfg, c, prev, event);
+
+	if (e && e != last)
+		fprintf(stderr, "mcr: --stats-file %s: %s; still relaying, trying again at each "
+			"update\n", cfg->stats_file, strerror(e));
+	else if (!e && last)
+		fprintf(stderr, "mcr: --stats-file %s: written again\n", cfg->stats_file);
+	last = e;
+}
+
 static void print_start(const struct mcr_config *cfg)
 {
 	char line[2048], group[INET_ADDRSTRLEN];
@@ -209,7 +263,7 @@ static void print_start(const struct mcr_config *cfg)
 int main(int argc, char *argv[])
 {
 	static struct mcr_config cfg;
-	static struct mcr_counters line_prev;	/* what the last counter line showed */
+	static struct mcr_counters line_prev, file_prev;	/* what each showed last */
 	char err[MCR_ERR_LEN];
 	struct mcr_ring *r;
 	int code = MCR_EXIT_OK;
@@ -229,12 +283,33 @@ int main(int argc, char *argv[])
 	r = ring_open(&cfg, &code);
 	if (!r)
 		return code;
-	line_prev = *ring_counters(r);
+	line_prev = file_prev = *ring_counters(r);
+	/* The file exists once mcr is ready, so a reader never finds it missing. */
+	if (cfg.stats_file) {
+		int e = write_stats_file(&cfg, &file_prev, &file_prev, "stats");
+
+		if (e) {
+			fprintf(stderr, "mcr: --stats-file %s: %s (mcr writes %s.tmp and renames "
+				"it: the directory must exist and be writable)\n", cfg.stats_file,
+				strerror(e), cfg.stats_file);
+			ring_close(r);
+			return MCR_EXIT_CANTCREAT;
+		}
+	}
 	print_start(&cfg);
 	ring_ready(r);
-	while (ring_run(r, &code) == MCR_EVENT_STATS)
-		print_counters(&cfg, ring_counters(r), &line_prev, "stats");
-	print_counters(&cfg, ring_counters(r), &line_prev, "final");
+	for (;;) {
+		enum mcr_event e = ring_run(r, &code);
+		const struct mcr_counters *c = ring_counters(r);
+		const char *event = e == MCR_EVENT_EXIT ? "final" : "stats";
+
+		if (e != MCR_EVENT_STATS_FILE)
+			print_counters(&cfg, c, &line_prev, event);
+		if (cfg.stats_file)
+			update_stats_file(&cfg, c, &file_prev, event);
+		if (e == MCR_EVENT_EXIT)
+			break;
+	}
 	ring_close(r);
 	return code;
 }

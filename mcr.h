@@ -31,6 +31,7 @@ enum mcr_exit {
 	MCR_EXIT_NOURING = 69,	/* EX_UNAVAILABLE: io_uring unavailable */
 	MCR_EXIT_OSERR = 71,	/* EX_OSERR: any other system error */
 	MCR_EXIT_NOPERM = 77,	/* EX_NOPERM: CAP_NET_RAW missing */
+	MCR_EXIT_CANTCREAT = 73,	/* EX_CANTCREAT: --stats-file cannot be written */
 };
 
 /* An IP address of either family, in network byte order. */
@@ -70,7 +71,10 @@ struct mcr_config {
 	bool no_join;			/* --no-join */
 	uint32_t duration_ms;		/* --duration, 0 for unlimited */
 	int ready_fd;			/* --ready-fd, -1 for none */
+	const char *stats_file;		/* --stats-file, NULL for none; points into argv */
 };
+
+#define MCR_STATS_FILE_MS 1000	/* --stats-file rewrites without --stats-interval */
 
 /* What parse_args() asks main() to do. */
 enum mcr_parse_result { MCR_PARSE_RUN, MCR_PARSE_HELP, MCR_PARSE_VERSION, MCR_PARSE_ERROR };
@@ -159,6 +163,7 @@ struct mcr_counters {
 enum mcr_event {
 	MCR_EVENT_STATS,	/* SIGUSR1 or the stats timer: print, then call ring_run() again */
 	MCR_EVENT_EXIT,		/* stop with *exit_code; the final counters are still readable */
+	MCR_EVENT_STATS_FILE,	/* the stats file's own timer: rewrite it, print nothing */
 };
 
 struct mcr_ring;

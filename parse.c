@@ -24,6 +24,7 @@
 #define IPPROTO_UDP_NUM 17
 #define UDP_HLEN 8
 #define STATS_INTERVAL_MAX_MS (86400u * 1000u)
+#define STATS_FILE_MAX (PATH_MAX - 8)	/* bytes, room left for the ".tmp" suffix */
 
 const char *const mcr_verdict_name[MCR_VERDICTS] = {
 	[MCR_RELAY] = "relayed",
@@ -187,7 +188,7 @@ static uint32_t parse_seconds_ms(const char *s)
 enum opt_id {
 	OPT_IN, OPT_GROUP, OPT_SOURCE, OPT_OUT, OPT_TTL, OPT_DSCP, OPT_COUNT, OPT_STATS_INTERVAL,
 	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION,
-	OPT_DURATION, OPT_READY_FD,
+	OPT_DURATION, OPT_READY_FD, OPT_STATS_FILE,
 	OPT_COUNT_OF
 };
 
@@ -211,6 +212,7 @@ static const struct {
 	[OPT_VERSION] = { "version", 'V', false, false },
 	[OPT_DURATION] = { "duration", 0, true, false },
 	[OPT_READY_FD] = { "ready-fd", 0, true, false },
+	[OPT_STATS_FILE] = { "stats-file", 0, true, false },
 };
 
 /* One line naming the culprit; the pointer to --help survives however long the culprit is. */
@@ -351,6 +353,16 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 			return fail(err, "%s 2: that is standard error, where mcr logs; use another, "
 				    "e.g. --ready-fd 3 3>FILE", flag);
 		cfg->ready_fd = (int)n;
+		break;
+	case OPT_STATS_FILE:
+		/* mcr writes PATH.tmp beside it and renames it over PATH. */
+		if (!*v || strlen(v) >= STATS_FILE_MAX)
+			return fail(err, "%s '%.40s': a file path of 1 to %d bytes", flag, v,
+				    STATS_FILE_MAX - 1);
+		if (v[strlen(v) - 1] == '/')
+			return fail(err, "%s %s: names a directory; add a file name, e.g. %sstats.json",
+				    flag, v, v);
+		cfg->stats_file = v;
 		break;
 	}
 	return MCR_PARSE_RUN;

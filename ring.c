@@ -131,6 +131,7 @@ struct mcr_ring {
 	struct sockaddr_un notify_addr;
 	socklen_t notify_len;
 	bool ready_sent;
+	bool file_due;		/* the stats file's timer fired */
 };
 
 static uint64_t now_ns(void)
@@ -494,14 +495,17 @@ static int open_signals(struct mcr_ring *r)
 	r->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (r->sig_fd < 0)
 		return fail(MCR_EXIT_OSERR, "signalfd: %s", strerror(errno));
-	if (!r->cfg->stats_interval_ms)
+	/* Without --stats-interval, a stats file still wants fresh counters. */
+	const uint32_t ms = r->cfg->stats_interval_ms ? r->cfg->stats_interval_ms :
+			    r->cfg->stats_file ? MCR_STATS_FILE_MS : 0;
+
+	if (!ms)
 		return 0;
 	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (r->timer_fd < 0)
 		return fail(MCR_EXIT_OSERR, "timerfd: %s", strerror(errno));
 	struct itimerspec its = {
-		.it_interval = { r->cfg->stats_interval_ms / 1000,
-				 (long)(r->cfg->stats_interval_ms % 1000) * 1000000 },
+		.it_interval = { ms / 1000, (long)(ms % 1000) * 1000000 },
 	};
 	its.it_value = its.it_interval;
 	if (timerfd_settime(r->timer_fd, 0, &its, NULL) < 0)
@@ -1042,7 +1046,10 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 		if (cqe->res != sizeof(r->timer_ticks))
 			return fail(MCR_EXIT_OSERR, "timerfd read: %s",
 				    strerror(cqe->res < 0 ? -cqe->res : EIO));
-		r->stats_due = true;
+		if (r->cfg->stats_interval_ms)
+			r->stats_due = true;
+		else
+			r->file_due = true;
 		arm_timer(r);
 		break;
 	case UD_DURATION:
@@ -1073,8 +1080,12 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 		int ret;
 
 		if (r->stats_due) {
-			r->stats_due = false;
+			r->stats_due = r->file_due = false;
 			return MCR_EVENT_STATS;
+		}
+		if (r->file_due) {
+			r->file_due = false;
+			return MCR_EVENT_STATS_FILE;
 		}
 		if (!r->inflight) {
 			release_pass(r);

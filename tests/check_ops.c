@@ -201,6 +201,90 @@ static Suite *readiness_suite(void)
 	return s;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* --stats-file PATH                                                                         */
+
+START_TEST(test_stats_file_default)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE), MCR_PARSE_RUN);
+	ck_assert_ptr_null(cfg.stats_file);
+}
+END_TEST
+
+static const char *const stats_files[] = {
+	"/run/mcr/camera1/stats.json", "stats.json", "./a", "x", "/tmp/with space.json",
+	"-starts-with-dash", "/run/mcr/a=b.json",
+};
+
+START_TEST(test_stats_file_accepted)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN], attached[64];
+	const char *path = stats_files[_i];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--stats-file", path), MCR_PARSE_RUN);
+	ck_assert_str_eq(cfg.stats_file, path);
+	snprintf(attached, sizeof(attached), "--stats-file=%s", path);
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, attached), MCR_PARSE_RUN);
+	ck_assert_str_eq(cfg.stats_file, path);
+}
+END_TEST
+
+/* The file is JSON whatever the line format; the options do not interfere. */
+START_TEST(test_stats_file_with_others)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--stats-file", "s.json", "--stats-format", "kv",
+			       "--stats-interval", "5"),
+			 MCR_PARSE_RUN);
+	ck_assert_str_eq(cfg.stats_file, "s.json");
+	ck_assert_int_eq(cfg.stats_format, MCR_STATS_KV);
+	ck_assert_uint_eq(cfg.stats_interval_ms, 5000);
+}
+END_TEST
+
+START_TEST(test_stats_file_refused)
+{
+	/* PATH_MAX counts the NUL; mcr needs room for ".tmp" and the NUL after PATH. */
+	static char longest[4096 - 8], too_long[4096 - 7];
+
+	REFUSED("--stats-file ''", "a file path of 1 to", "--stats-file", "");
+	REFUSED("--stats-file /run/mcr/", "names a directory", "--stats-file", "/run/mcr/");
+	REFUSED("e.g. /run/mcr/stats.json", "names a directory", "--stats-file", "/run/mcr/");
+	REFUSED("--stats-file", "missing value", "--stats-file");
+	REFUSED("--stats-file", "given twice", "--stats-file", "a", "--stats-file", "b");
+	memset(too_long, 'a', sizeof(too_long) - 1);
+	REFUSED("--stats-file 'aaaa", "a file path of 1 to 4087 bytes", "--stats-file", too_long);
+	memset(longest, 'a', sizeof(longest) - 1);
+	{
+		struct mcr_config cfg;
+		char err[MCR_ERR_LEN];
+
+		ck_assert_int_eq(PARSE(&cfg, err, BASE, "--stats-file", longest), MCR_PARSE_RUN);
+		ck_assert_uint_eq(strlen(cfg.stats_file), 4087);
+	}
+}
+END_TEST
+
+static Suite *stats_file_suite(void)
+{
+	Suite *s = suite_create("stats file");
+	TCase *tc = tcase_create("--stats-file");
+
+	tcase_add_test(tc, test_stats_file_default);
+	tcase_add_loop_test(tc, test_stats_file_accepted, 0,
+			    sizeof(stats_files) / sizeof(stats_files[0]));
+	tcase_add_test(tc, test_stats_file_with_others);
+	tcase_add_test(tc, test_stats_file_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
 static Suite *run_length_suite(void)
 {
 	Suite *s = suite_create("run length");
@@ -222,6 +306,7 @@ int main(void)
 	int run, failed;
 
 	srunner_add_suite(sr, readiness_suite());
+	srunner_add_suite(sr, stats_file_suite());
 	srunner_run_all(sr, CK_ENV);
 	run = srunner_ntests_run(sr);
 	failed = srunner_ntests_failed(sr);

@@ -393,10 +393,90 @@ test_rates() {
 	fi
 }
 
+# 6. --stats-file: there when ready, kept fresh without signals, replaced whole, final on exit.
+test_stats_file() {
+	local name="--stats-file exists when ready, updates every second unasked, ends final"
+	local dir=$WORK/stats f n=1000 bad= got
+	mkdir -p "$dir"
+	f=$dir/stats.json
+	start_ready "$WORK/sf.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$f" ||
+		{ mcr_fail "$name" "not ready: $(cat "$WORK/sf.log")"; return; }
+	got=$(jq -r '"\(.schema) \(.event) \(.relayed)"' "$f" 2>&1)
+	[ "$got" = "1 stats 0" ] || bad="$bad at-ready:'$got'"
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 10000 -l 100 >/dev/null
+	# No signal: the file's own timer must bring the count within a few seconds.
+	for _ in $(seq 60); do
+		got=$(jq -r .relayed "$f" 2>/dev/null)
+		[ "$got" = $n ] && break
+		sleep 0.05
+	done
+	[ "$got" = $n ] || bad="$bad not-updated:relayed=$got"
+	grep -q 'event=stats' "$WORK/sf.log" && bad="$bad printed-a-line-unasked"
+	stop "$MCR_PID"
+	got=$(jq -r '"\(.event) \(.relayed) \(.out[0].tx_packets)"' "$f" 2>&1)
+	[ "$got" = "final $n $n" ] || bad="$bad at-exit:'$got'"
+	[ "$(ls "$dir")" = stats.json ] || bad="$bad leftovers:$(ls "$dir" | paste -sd,)"
+	[ "$STATUS" = 0 ] || bad="$bad status=$STATUS"
+	if [ -z "$bad" ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$bad: $(cat "$WORK/sf.log")"
+	fi
+
+	name="--stats-file is replaced whole: 10000 reads racing rewrites every 2 ms are all whole"
+	local i c torn=0
+	start_ready "$WORK/sf2.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$f" \
+		--stats-interval 0.002 --stats-format kv ||
+		{ mcr_fail "$name" "not ready: $(cat "$WORK/sf2.log")"; return; }
+	for ((i = 0; i < 10000; i++)); do
+		c=$(<"$f")
+		[[ $c == '{"schema":1,'*'}]}' ]] || torn=$((torn + 1))
+	done
+	stop "$MCR_PID"
+	# Each kv line on stderr went with a rewrite of the file: the reads raced many of them.
+	local writes
+	writes=$(grep -c 'event=stats' "$WORK/sf2.log")
+	if [ "$torn" = 0 ] && [ "$STATUS" = 0 ] && [ "$writes" -ge 30 ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$torn torn reads, $writes rewrites, status $STATUS"
+	fi
+
+	name="--stats-file that fails while relaying: one line, relays on, one line when it works again"
+	start_ready "$WORK/sf3.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$f" \
+		--stats-interval 60 || { mcr_fail "$name" "not ready: $(cat "$WORK/sf3.log")"; return; }
+	rm -rf "$dir"
+	for i in 1 2 3; do
+		usr1 "$MCR_PID" "$WORK/sf3.log" 'event=stats' || bad="$bad no-usr1-line"
+	done
+	local failed_lines
+	failed_lines=$(grep -c -- "--stats-file $f: No such file or directory; still relaying" \
+		"$WORK/sf3.log")
+	mkdir -p "$dir"
+	usr1 "$MCR_PID" "$WORK/sf3.log" 'event=stats' || bad="$bad no-usr1-line"
+	grep -q -- "--stats-file $f: written again" "$WORK/sf3.log" || bad="$bad no-recovery-line"
+	[ -s "$f" ] || bad="$bad no-file"
+	stop "$MCR_PID"
+	if [ -z "$bad" ] && [ "$failed_lines" = 1 ] && [ "$STATUS" = 0 ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$bad failed_lines=$failed_lines status $STATUS: $(cat "$WORK/sf3.log")"
+	fi
+
+	expect "--stats-file in a missing directory exits 73 naming it" 73 \
+		"--stats-file $WORK/nodir/s.json: No such file or directory (mcr writes" -- \
+		"$MCR" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$WORK/nodir/s.json"
+	mkdir -p "$WORK/isdir"
+	expect "--stats-file naming a directory exits 73" 73 \
+		"--stats-file $WORK/isdir: Is a directory" -- \
+		"$MCR" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$WORK/isdir"
+}
+
 test_duration
 test_ready_fd
 test_ready_fd_errors
 test_notify
 test_json_schema
 test_rates
+test_stats_file
 mcr_summary
