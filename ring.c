@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -132,6 +133,7 @@ struct mcr_ring {
 	socklen_t notify_len;
 	bool ready_sent;
 	bool file_due;		/* the stats file's timer fired */
+	bool admin_up;		/* the ingress was set up at start, carrier or not */
 };
 
 static uint64_t now_ns(void)
@@ -232,8 +234,10 @@ static int probe_ingress(struct mcr_ring *r, const char *name, uint32_t *mtu)
 		return fail(MCR_EXIT_OSERR, "%s: %s", name, strerror(e));
 	}
 	*mtu = (uint32_t)ifr.ifr_mtu;
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
 		r->link_up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+		r->admin_up = ifr.ifr_flags & IFF_UP;
+	}
 	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
 		e = errno;
 		close(fd);
@@ -392,6 +396,18 @@ static bool is_multicast(struct in_addr a)
 }
 
 /*
+ * An egress interface without an IPv4 address still sends, with the address of another
+ * interface or 0.0.0.0 as the source: a stream receivers and their RPF checks would refuse.
+ */
+static bool has_ipv4_address(int fd, const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	return ioctl(fd, SIOCGIFADDR, &ifr) == 0 || errno != EADDRNOTAVAIL;
+}
+
+/*
  * One connected UDP socket per destination: the route is looked up once, and a unicast peer's
  * ICMP port-unreachable comes back as ECONNREFUSED on that destination alone. A destination with
  * no route yet is kept unconnected and named in every send, so it starts working by itself.
@@ -418,6 +434,10 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 			return fail(MCR_EXIT_NOIF, "-o %s: %s: no such interface (see ip link)",
 				    o->text, o->ifname);
 	}
+	if (ifindex && !has_ipv4_address(fd, o->ifname))
+		return fail(MCR_EXIT_NOIF, "-o %s: %s has no IPv4 address, so datagrams would leave "
+			    "with another interface's or 0.0.0.0 (ip address add ADDR/LEN dev %s)",
+			    o->text, o->ifname, o->ifname);
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (is_multicast(o->addr.v4)) {
@@ -473,9 +493,12 @@ static int open_netlink(struct mcr_ring *r)
 	r->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (r->nl_fd < 0 || bind(r->nl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return fail(MCR_EXIT_OSERR, "rtnetlink socket: %s", strerror(errno));
-	if (!r->link_up)
-		fprintf(stderr, "mcr: %s: link is down; relaying starts when it is up\n",
-			r->cfg->ingress);
+	if (!r->link_up && r->admin_up)
+		fprintf(stderr, "mcr: %s: link is down; relaying starts when it is up (no carrier: "
+			"check the cable or the far end)\n", r->cfg->ingress);
+	else if (!r->link_up)
+		fprintf(stderr, "mcr: %s: link is down; relaying starts when it is up (ip link set "
+			"%s up)\n", r->cfg->ingress, r->cfg->ingress);
 	return 0;
 }
 
@@ -514,6 +537,105 @@ static int open_signals(struct mcr_ring *r)
 }
 
 /*
+ * kernel.io_uring_disabled (Linux 6.6): 0 allowed, 1 only for kernel.io_uring_group, 2 never.
+ * -1 when the kernel has no such sysctl, -2 when /proc/sys cannot be read here.
+ */
+static int io_uring_disabled(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/sys/kernel/io_uring_disabled", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno == ENOENT && access("/proc/sys/kernel", F_OK) == 0 ? -1 : -2;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : -2;
+}
+
+/* io_uring refused by call: say which switch refuses it, and how to allow it. */
+static int uring_refused(const char *call, int err)
+{
+	static const char allow[] = "allow io_uring_setup, io_uring_enter and io_uring_register "
+				    "(see mcr(1))";
+	const int disabled = io_uring_disabled();
+
+	if (disabled > 0)
+		return fail(MCR_EXIT_NOURING, "%s: %s: sysctl kernel.io_uring_disabled is %d; allow "
+			    "io_uring with sysctl -w kernel.io_uring_disabled=0%s", call, strerror(err),
+			    disabled, disabled == 1 ? ", or run mcr in kernel.io_uring_group" : "");
+	if (err == ENOSYS)
+		return fail(MCR_EXIT_NOURING, "%s: %s: this kernel has no io_uring (CONFIG_IO_URING) "
+			    "or a seccomp profile hides it; mcr needs Linux 5.6 or later with io_uring",
+			    call, strerror(err));
+	if (disabled == -2)
+		return fail(MCR_EXIT_NOURING, "%s: %s: kernel.io_uring_disabled cannot be read here; "
+			    "it, a seccomp profile or an LSM refuses io_uring: %s", call,
+			    strerror(err), allow);
+	return fail(MCR_EXIT_NOURING, "%s: %s: kernel.io_uring_disabled is %s, so a seccomp "
+		    "profile (a container's default) or an LSM refuses it: %s", call, strerror(err),
+		    disabled == 0 ? "0" : "absent", allow);
+}
+
+static bool refused(int ret)
+{
+	return ret == -EPERM || ret == -EACCES || ret == -ENOSYS;
+}
+
+/* The io_uring operations mcr submits, and the Linux release that brought each. */
+static const struct {
+	int op;
+	const char *name, *since;
+} uring_ops[] = {
+	{ IORING_OP_POLL_ADD, "IORING_OP_POLL_ADD", "5.1" },
+	{ IORING_OP_SENDMSG, "IORING_OP_SENDMSG", "5.3" },
+	{ IORING_OP_TIMEOUT, "IORING_OP_TIMEOUT", "5.4" },
+	{ IORING_OP_READ, "IORING_OP_READ", "5.6" },
+	{ IORING_OP_RECV, "IORING_OP_RECV", "5.6" },
+};
+
+/*
+ * Before mcr says it is ready: the kernel knows every operation it will submit, and
+ * io_uring_enter works, since a seccomp profile may allow io_uring_setup and still refuse that.
+ */
+static int check_uring(struct mcr_ring *r)
+{
+	union {
+		struct io_uring_probe p;
+		uint8_t room[sizeof(struct io_uring_probe) + 256 * sizeof(struct io_uring_probe_op)];
+	} probe;
+	struct io_uring_cqe *cqe;
+	struct utsname u;
+	int ret;
+
+	if (uname(&u) < 0)
+		snprintf(u.release, sizeof(u.release), "?");
+	memset(&probe, 0, sizeof(probe));	/* the kernel refuses a probe that is not zeroed */
+	ret = io_uring_register_probe(&r->uring, &probe.p, 256);
+	if (refused(ret))
+		return uring_refused("io_uring_register", -ret);
+	if (ret == -EINVAL)
+		return fail(MCR_EXIT_NOURING, "io_uring on Linux %s cannot list its operations (Linux "
+			    "5.6 can): mcr needs Linux 5.6 or later", u.release);
+	if (ret < 0)
+		return fail(MCR_EXIT_NOURING, "io_uring probe: %s", strerror(-ret));
+	for (size_t i = 0; i < sizeof(uring_ops) / sizeof(uring_ops[0]); i++)
+		if (!io_uring_opcode_supported(&probe.p, uring_ops[i].op))
+			return fail(MCR_EXIT_NOURING, "io_uring on Linux %s lacks %s (Linux %s): mcr "
+				    "needs Linux 5.6 or later", u.release, uring_ops[i].name,
+				    uring_ops[i].since);
+	io_uring_prep_nop(io_uring_get_sqe(&r->uring));
+	ret = io_uring_submit_and_wait(&r->uring, 1);
+	if (refused(ret))
+		return uring_refused("io_uring_enter", -ret);
+	if (ret < 0)
+		return fail(MCR_EXIT_OSERR, "io_uring_enter: %s", strerror(-ret));
+	if (io_uring_peek_cqe(&r->uring, &cqe) == 0)
+		io_uring_cqe_seen(&r->uring, cqe);
+	return 0;
+}
+
+/*
  * One ring, one thread. DEFER_TASKRUN (Linux 6.1) runs completions only when we ask for them;
  * older kernels get the plainer modes, and a kernel without io_uring gets a clear refusal.
  */
@@ -534,22 +656,25 @@ static int open_uring(struct mcr_ring *r)
 		if (ret != -EINVAL)
 			break;
 	}
-	if (ret == -ENOSYS || ret == -EPERM || ret == -EACCES)
-		return fail(MCR_EXIT_NOURING, "io_uring: %s (is sysctl kernel.io_uring_disabled set, "
-			    "or does a container seccomp profile block io_uring_setup? see mcr(1))",
-			    strerror(-ret));
+	if (refused(ret))
+		return uring_refused("io_uring_setup", -ret);
 	if (ret == -ENOMEM)
 		return fail(MCR_EXIT_NOURING, "io_uring: %s (before Linux 5.12 the ring counts "
 			    "against ulimit -l; raise it)", strerror(-ret));
 	if (ret < 0)
 		return fail(MCR_EXIT_NOURING, "io_uring: %s", strerror(-ret));
+	r->uring_ok = true;
+	ret = check_uring(r);
+	if (ret)
+		return ret;
 	files[FILE_INGRESS] = r->pkt_fd;
 	for (unsigned int i = 0; i < r->cfg->n_out; i++)
 		files[FILE_OUT0 + i] = r->out[i].fd;
 	ret = io_uring_register_files(&r->uring, files, FILE_OUT0 + r->cfg->n_out);
+	if (refused(ret))
+		return uring_refused("io_uring_register", -ret);
 	if (ret < 0)
 		return fail(MCR_EXIT_OSERR, "io_uring_register_files: %s", strerror(-ret));
-	r->uring_ok = true;
 	io_uring_register_ring_fd(&r->uring);
 	return 0;
 }
