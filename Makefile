@@ -9,6 +9,8 @@ LDLIBS = -luring
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man/man1
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 
 SRC = mcr.c ring.c parse.c
 OBJ = $(SRC:.c=.o)
@@ -57,13 +59,20 @@ bench: deps
 	$(MAKE) mcr $(TEST_TOOLS)
 	@tests/bench.sh
 
+# The unit names /usr/bin/mcr; installed elsewhere, its ExecStart follows BINDIR.
 install: mcr
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/mcr
 	install -m 755 mcr $(DESTDIR)$(BINDIR)/mcr
 	install -m 644 mcr.1 $(DESTDIR)$(MANDIR)/mcr.1
+	sed 's|^ExecStart=/usr/bin/mcr |ExecStart=$(BINDIR)/mcr |' contrib/systemd/mcr@.service \
+		>$(DESTDIR)$(UNITDIR)/mcr@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/mcr@.service
+	install -m 644 contrib/systemd/example.conf $(DESTDIR)$(SYSCONFDIR)/mcr/example.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/mcr $(DESTDIR)$(MANDIR)/mcr.1
+	rm -f $(DESTDIR)$(BINDIR)/mcr $(DESTDIR)$(MANDIR)/mcr.1 $(DESTDIR)$(UNITDIR)/mcr@.service \
+		$(DESTDIR)$(SYSCONFDIR)/mcr/example.conf
 
 format:
 	clang-format -i $(SRC) mcr.h
