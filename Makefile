@@ -15,7 +15,7 @@ SYSCONFDIR ?= /etc
 SRC = mcr.c ring.c parse.c
 OBJ = $(SRC:.c=.o)
 
-.PHONY: all check demo bench deps install uninstall clean format
+.PHONY: all check demo bench deps install uninstall deb clean format
 
 all: mcr
 
@@ -74,9 +74,17 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mcr $(DESTDIR)$(MANDIR)/mcr.1 $(DESTDIR)$(UNITDIR)/mcr@.service \
 		$(DESTDIR)$(SYSCONFDIR)/mcr/example.conf
 
+# build/mcr_VERSION_ARCH.deb: binary, manual, unit, example conf; dpkg-deb only, no debhelper.
+deb: mcr
+	rm -rf build/deb
+	$(MAKE) install DESTDIR=$(CURDIR)/build/deb PREFIX=/usr UNITDIR=/usr/lib/systemd/system \
+		SYSCONFDIR=/etc
+	contrib/deb/build.sh build/deb build
+
 format:
 	clang-format -i $(SRC) mcr.h
 
 clean:
 	rm -f mcr $(OBJ) tests/check_parse tests/check_parse_san tests/check_ops tests/check_ops_san \
 		$(TEST_TOOLS)
+	rm -rf build
