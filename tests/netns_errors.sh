@@ -48,8 +48,9 @@ expect() {
 # 1. io_uring refused, call by call: exit 69, naming the call and the three to allow.
 allow="allow io_uring_setup, io_uring_enter and io_uring_register"
 for call in setup enter register; do
-	expect "io_uring_$call refused by seccomp: exit 69, says what to allow" 69 \
-		"^mcr: io_uring_$call: Operation not permitted: kernel.io_uring_disabled is 0, so a seccomp profile .* refuses it: $allow" \
+	want="^mcr: io_uring_$call: Operation not permitted: kernel.io_uring_disabled is 0, "
+	want+="so a seccomp profile .* refuses it: $allow"
+	expect "io_uring_$call refused by seccomp: exit 69, says what to allow" 69 "$want" \
 		-- "$NORING" -s $call "$MCR" $OK
 done
 
@@ -61,16 +62,18 @@ for value in 2 1; do
 	2) extra='=0$' ;;
 	1) extra='=0, or run mcr in kernel.io_uring_group$' ;;
 	esac
-	expect "kernel.io_uring_disabled=$value: exit 69, says which sysctl to set" 69 \
-		"^mcr: io_uring_setup: Operation not permitted: sysctl kernel.io_uring_disabled is $value; allow io_uring with sysctl -w kernel.io_uring_disabled$extra" \
+	want="^mcr: io_uring_setup: Operation not permitted: sysctl kernel.io_uring_disabled is "
+	want+="$value; allow io_uring with sysctl -w kernel.io_uring_disabled$extra"
+	expect "kernel.io_uring_disabled=$value: exit 69, says which sysctl to set" 69 "$want" \
 		-- unshare -m --propagation private sh -c "'mount --bind $WORK/io_uring_disabled.$value \
 		/proc/sys/kernel/io_uring_disabled && exec $NORING $MCR $OK'"
 done
 
 # 3. A kernel older than Linux 5.6 cannot list io_uring operations: EINVAL from the probe.
+want="^mcr: io_uring on Linux $(uname -r | sed 's/[.+]/\\&/g') cannot list its operations "
+want+="\(Linux 5.6 can\): mcr needs Linux 5.6 or later$"
 expect "a kernel too old for io_uring's probe (before 5.6): exit 69 naming the release" 69 \
-	"^mcr: io_uring on Linux $(uname -r | sed 's/[.+]/\\&/g') cannot list its operations \(Linux 5.6 can\): mcr needs Linux 5.6 or later$" \
-	-- "$NORING" -s probe "$MCR" $OK
+	"$want" -- "$NORING" -s probe "$MCR" $OK
 
 # 4. An egress interface without an IPv4 address: exit 66 before anything leaves from 0.0.0.0.
 ip -n "$RLY" link add r9 type veth peer name r9p
@@ -89,8 +92,9 @@ expect "group that is not multicast: exit 64" 64 \
 	-- "$MCR" -i r0 -g 198.18.1.1:5000 -o 239.0.0.2:6000@r1
 expect "ingress interface missing: exit 66" 66 "^mcr: eth7: no such interface \(see ip link\)$" \
 	-- "$MCR" -i eth7 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1
-expect "not root and no CAP_NET_RAW: exit 77 with both ways out" 77 \
-	"^mcr: packet socket: Operation not permitted \(mcr needs CAP_NET_RAW: run it as root or setcap cap_net_raw\+ep mcr\)$" \
+want="^mcr: packet socket: Operation not permitted \(mcr needs CAP_NET_RAW: run it as root or "
+want+="setcap cap_net_raw\+ep mcr\)$"
+expect "not root and no CAP_NET_RAW: exit 77 with both ways out" 77 "$want" \
 	-- setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$MCR" $OK
 
 # start_ready LOG ARGS...: mcr in RLY with --ready-fd on a FIFO; true once it wrote "ready".
@@ -131,8 +135,8 @@ test_link_down() {
 	ip -n "$SND" link set s0 down
 	oper "$RLY" r0 down
 	if start_ready "$WORK/nocarrier.log" $OK && kill -0 "$MCR_PID" 2>/dev/null &&
-		grep -q '^mcr: r0: link is down; relaying starts when it is up (no carrier: check the cable or the far end)$' \
-			"$WORK/nocarrier.log"; then
+		grep -q '^mcr: r0: link is down; relaying starts when it is up (no carrier: check the '\
+'cable or the far end)$' "$WORK/nocarrier.log"; then
 		mcr_pass "$name"
 	else
 		mcr_fail "$name" "$(cat "$WORK/nocarrier.log")"
