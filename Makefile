@@ -15,7 +15,7 @@ SYSCONFDIR ?= /etc
 SRC = mcr.c ring.c parse.c
 OBJ = $(SRC:.c=.o)
 
-.PHONY: all check demo bench deps install uninstall deb clean format
+.PHONY: all check demo bench soak deps install uninstall deb clean format
 
 all: mcr
 
@@ -58,6 +58,10 @@ demo: deps
 bench: deps
 	$(MAKE) mcr $(TEST_TOOLS)
 	@tests/bench.sh
+
+soak: deps
+	$(MAKE) mcr $(TEST_TOOLS)
+	@tests/soak.sh
 
 # The unit names /usr/bin/mcr; installed elsewhere, its ExecStart follows BINDIR.
 install: mcr

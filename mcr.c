@@ -22,19 +22,21 @@
 static const char usage_text[] =
 	"usage: mcr -i IFACE -g GROUP:PORT [-s SOURCE] -o DEST:PORT[@IFACE] [-o ...]\n"
 	"           [-t TTL] [--dscp N|NAME|keep] [-c COUNT] [--stats-interval SECS]\n"
-	"           [--stats-format kv|json] [--no-join] [--duration SECS]\n"
-	"           [--ready-fd N] [--stats-file PATH]\n"
+	"           [--stats-format kv|json] [--no-join] [--vlan ID] [-u USER]\n"
+	"           [--duration SECS] [--ready-fd N] [--stats-file PATH]\n"
 	"       mcr -h | -V\n"
 	"\n"
 	"Capture the UDP stream GROUP:PORT arriving on IFACE before the kernel's reverse-path\n"
 	"filter can drop it, and send each payload unchanged to every DEST:PORT.\n"
 	"\n"
 	"  -i, --in IFACE             capture on IFACE\n"
-	"  -g, --group GROUP:PORT     IPv4 multicast group and UDP port to relay\n"
+	"  -g, --group GROUP:PORT     multicast group and UDP port to relay; IPv6 in\n"
+	"                             brackets: [ff3e::1234]:5000\n"
 	"  -s, --source ADDR          relay only datagrams from ADDR; join source-specific\n"
 	"  -o, --out DEST:PORT[@IFACE]\n"
 	"                             a destination, repeatable (up to 16); multicast or\n"
-	"                             unicast; @IFACE picks the egress interface\n"
+	"                             unicast, IPv4 or [IPv6] whatever GROUP is;\n"
+	"                             @IFACE picks the egress interface\n"
 	"  -t, --ttl N                TTL of relayed datagrams (default 1 for multicast\n"
 	"                             destinations, the kernel's default for unicast)\n"
 	"      --dscp N|NAME|keep     DSCP of relayed datagrams: 0-63, a name (ef, af41, cs6,\n"
@@ -47,6 +49,8 @@ static const char usage_text[] =
 	"      --stats-file PATH      keep the latest counters in PATH as JSON, rewritten\n"
 	"                             whole every SECS of --stats-interval or every second\n"
 	"      --no-join              do not join GROUP on IFACE (networks that flood it)\n"
+	"      --vlan ID              relay only frames tagged with 802.1Q VLAN ID (1-4094)\n"
+	"  -u, --user USER|UID:GID    become USER once the sockets are open\n"
 	"  -h, --help                 this text\n"
 	"  -V, --version              the version\n"
 	"\n"
@@ -242,13 +246,15 @@ static void update_stats_file(const struct mcr_config *cfg, const struct mcr_cou
 
 static void print_start(const struct mcr_config *cfg)
 {
-	char line[2048], group[INET_ADDRSTRLEN];
+	const bool v6 = cfg->group.family == AF_INET6;
+	char line[2048], group[INET6_ADDRSTRLEN];
 	size_t n = 0;
 
 	format_ip(&cfg->group, group, sizeof(group));
-	put(line, sizeof(line), &n, "mcr: %s: relaying %s:%u", cfg->ingress, group, cfg->port);
+	put(line, sizeof(line), &n, v6 ? "mcr: %s: relaying [%s]:%u" : "mcr: %s: relaying %s:%u",
+	    cfg->ingress, group, cfg->port);
 	if (cfg->source.family) {
-		char source[INET_ADDRSTRLEN];
+		char source[INET6_ADDRSTRLEN];
 
 		format_ip(&cfg->source, source, sizeof(source));
 		put(line, sizeof(line), &n, " from %s", source);

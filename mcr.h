@@ -36,7 +36,7 @@ enum mcr_exit {
 
 /* An IP address of either family, in network byte order. */
 struct mcr_ip {
-	sa_family_t family;	/* AF_INET, or AF_UNSPEC when not given */
+	sa_family_t family;	/* AF_INET or AF_INET6, or AF_UNSPEC when not given */
 	union {
 		struct in_addr v4;
 		struct in6_addr v6;
@@ -69,6 +69,8 @@ struct mcr_config {
 	uint32_t stats_interval_ms;	/* --stats-interval, 0 for none */
 	enum mcr_stats_format stats_format;
 	bool no_join;			/* --no-join */
+	uint16_t vlan;			/* --vlan 1..4094, 0 for untagged frames only */
+	char user[64];			/* --user NAME or UID[:GID], "" to stay who we are */
 	uint32_t duration_ms;		/* --duration, 0 for unlimited */
 	int ready_fd;			/* --ready-fd, -1 for none */
 	const char *stats_file;		/* --stats-file, NULL for none; points into argv */
@@ -84,6 +86,8 @@ enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config
 int parse_dscp(const char *s);	/* 0..63, or -1 */
 const char *dscp_name(int dscp);	/* "ef", "af41", ... or NULL */
 int format_ip(const struct mcr_ip *ip, char *buf, size_t len);
+bool ip_is_multicast(const struct mcr_ip *ip);
+bool ip_equal(const struct mcr_ip *a, const struct mcr_ip *b);
 
 /* The link layer a captured frame starts with. */
 enum mcr_link { MCR_LINK_ETHER, MCR_LINK_NONE };
@@ -99,7 +103,10 @@ struct mcr_frame {
 	bool csum_ok;		/* the kernel verified the UDP checksum, or built the frame itself */
 };
 
-/* What selects the relayed stream: the kernel filter and parse_frame() both apply it. */
+/*
+ * What selects the relayed stream: the kernel filter and parse_frame() both apply it. The
+ * group's family says which of IPv4 and IPv6 is relayed.
+ */
 struct mcr_match {
 	struct mcr_ip group;
 	uint16_t port;		/* host byte order */
@@ -115,9 +122,10 @@ struct mcr_datagram {
 	uint16_t sport, dport;	/* host byte order */
 	uint8_t dscp;		/* from the IPv4 TOS byte */
 	/* A fragment (MCR_FRAGMENT): payload and len are the part of the IP payload it carries. */
-	uint16_t frag_id;
+	uint32_t frag_id;	/* 16 bits in IPv4, 32 in IPv6 */
 	uint16_t frag_off;	/* bytes */
 	bool frag_more;
+	uint8_t frag_nh;	/* the header the fragmentable part starts with: UDP for IPv4 */
 };
 
 /*
@@ -140,6 +148,50 @@ extern const char *const mcr_verdict_name[MCR_VERDICTS];
 
 enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *m,
 			     struct mcr_datagram *d);
+
+/*
+ * IPv4 reassembly, pure like the parser: the caller owns the table and the clock. Bounded:
+ * MCR_REASM_SLOTS datagrams in flight (the oldest is evicted for a new one), 64 KiB each.
+ */
+#define MCR_REASM_SLOTS 16
+#define MCR_REASM_FRAGS 64		/* fragments of one datagram */
+#define MCR_REASM_TIMEOUT_MS 1000
+
+struct mcr_reasm_slot {
+	bool busy;		/* collecting fragments */
+	bool sent;		/* whole; its payload is in flight until reasm_release() */
+	struct mcr_ip src, dst;
+	uint32_t id;
+	uint8_t dscp;
+	uint8_t nh;		/* of the offset-0 fragment */
+	uint64_t start_ms;
+	uint32_t total;		/* IP payload bytes, known once the last fragment came; 0 before */
+	uint32_t have;		/* bytes held */
+	unsigned int n;
+	struct {
+		uint32_t off, end;
+	} range[MCR_REASM_FRAGS];
+	uint8_t buf[65536];
+};
+
+struct mcr_reasm {
+	struct mcr_reasm_slot slot[MCR_REASM_SLOTS];
+	uint64_t reassembled, timeout, evicted, invalid;
+};
+
+enum mcr_reasm_result {
+	MCR_REASM_QUEUED,	/* held until the rest arrives */
+	MCR_REASM_DONE,		/* *d is the whole datagram, valid until reasm_release() */
+	MCR_REASM_INVALID,	/* overlap, inconsistent length or a bad rebuilt datagram */
+	MCR_REASM_DUPLICATE,	/* this fragment again: dropped alone */
+	MCR_REASM_NO_ROOM,	/* every slot holds a datagram still in flight */
+};
+
+enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *frag,
+				const struct mcr_match *m, uint64_t now_ms, struct mcr_datagram *d);
+void reasm_expire(struct mcr_reasm *t, uint64_t now_ms);
+void reasm_release(struct mcr_reasm *t);
+bool reasm_pending(const struct mcr_reasm *t);
 
 /* Counters; ring.c counts, mcr.c prints. */
 struct mcr_out_counters {

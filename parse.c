@@ -15,14 +15,24 @@
 
 #define ETH_HLEN 14
 #define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_QINQ 0x88a8
 #define VLAN_HLEN 4
 #define VLAN_VID_MASK 0x0fff
 #define IPV4_MIN_HLEN 20
 #define IPV4_FRAG_MASK 0x3fff	/* MF flag and fragment offset */
+#define IPV4_MF 0x2000
+#define IPV4_OFFSET_MASK 0x1fff
 #define IPPROTO_UDP_NUM 17
 #define UDP_HLEN 8
+#define IPV6_HLEN 40
+#define IPV6_FRAG_HLEN 8
+#define IPV6_EXT_MAX 8		/* extension headers followed before giving up */
+#define NH_HOPOPTS 0
+#define NH_ROUTING 43
+#define NH_FRAGMENT 44
+#define NH_DSTOPTS 60
 #define STATS_INTERVAL_MAX_MS (86400u * 1000u)
 #define STATS_FILE_MAX (PATH_MAX - 8)	/* bytes, room left for the ".tmp" suffix */
 
@@ -87,19 +97,50 @@ int format_ip(const struct mcr_ip *ip, char *buf, size_t len)
 	return 0;
 }
 
-static bool is_multicast(const struct mcr_ip *ip)
+bool ip_is_multicast(const struct mcr_ip *ip)
 {
+	if (ip->family == AF_INET6)
+		return ip->v6.s6_addr[0] == 0xff;
 	return (ntohl(ip->v4.s_addr) >> 28) == 0xe;
 }
 
-/* An IPv4 address in dotted-quad form, and nothing else. */
+bool ip_equal(const struct mcr_ip *a, const struct mcr_ip *b)
+{
+	if (a->family != b->family)
+		return false;
+	return !memcmp(&a->v6, &b->v6, a->family == AF_INET6 ? 16 : 4);
+}
+
+static bool is_unspecified(const struct mcr_ip *ip)
+{
+	static const struct in6_addr any6;
+
+	if (ip->family == AF_INET6)
+		return !memcmp(&ip->v6, &any6, 16);
+	return ip->v4.s_addr == INADDR_ANY;
+}
+
+/* An IPv4 address in dotted-quad form, or an IPv6 one, bracketed or not. */
 static bool parse_ip(const char *s, struct mcr_ip *ip)
 {
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(s);
+
 	memset(ip, 0, sizeof(*ip));
-	if (inet_pton(AF_INET, s, &ip->v4) != 1)
-		return false;
-	ip->family = AF_INET;
-	return true;
+	if (inet_pton(AF_INET, s, &ip->v4) == 1) {
+		ip->family = AF_INET;
+		return true;
+	}
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']' && n - 2 < sizeof(buf)) {
+		memcpy(buf, s + 1, n - 2);
+		buf[n - 2] = '\0';
+		s = buf;
+	}
+	if (inet_pton(AF_INET6, s, &ip->v6) == 1) {
+		ip->family = AF_INET6;
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -134,9 +175,15 @@ static bool parse_endpoint(const char *text, struct mcr_ip *ip, uint16_t *port, 
 			strcpy(ifname, at);
 		}
 	}
+	/* An IPv6 address is bracketed, so the port's colon is the one after ']'. */
 	colon = strrchr(buf, ':');
-	if (!colon) {
-		snprintf(err, errlen, "missing :PORT");
+	if (!colon || (buf[0] == '[' && (colon == buf || colon[-1] != ']'))) {
+		snprintf(err, errlen, buf[0] == '[' ? "missing ]:PORT after an IPv6 address" :
+			 "missing :PORT");
+		return false;
+	}
+	if (buf[0] != '[' && strchr(buf, ':') != colon) {
+		snprintf(err, errlen, "put an IPv6 address in brackets: [ADDR]:PORT");
 		return false;
 	}
 	*colon++ = '\0';
@@ -146,8 +193,8 @@ static bool parse_endpoint(const char *text, struct mcr_ip *ip, uint16_t *port, 
 		return false;
 	}
 	*port = (uint16_t)p;
-	if (!parse_ip(buf, ip)) {
-		snprintf(err, errlen, "'%s' is not an IPv4 address", buf);
+	if (!parse_ip(buf, ip) || (buf[0] == '[') != (ip->family == AF_INET6)) {
+		snprintf(err, errlen, "'%s' is not an IPv4 address or a bracketed IPv6 one", buf);
 		return false;
 	}
 	return true;
@@ -187,7 +234,7 @@ static uint32_t parse_seconds_ms(const char *s)
 
 enum opt_id {
 	OPT_IN, OPT_GROUP, OPT_SOURCE, OPT_OUT, OPT_TTL, OPT_DSCP, OPT_COUNT, OPT_STATS_INTERVAL,
-	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION,
+	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION, OPT_VLAN, OPT_USER,
 	OPT_DURATION, OPT_READY_FD, OPT_STATS_FILE,
 	OPT_COUNT_OF
 };
@@ -210,6 +257,8 @@ static const struct {
 	[OPT_NO_JOIN] = { "no-join", 0, false, false },
 	[OPT_HELP] = { "help", 'h', false, false },
 	[OPT_VERSION] = { "version", 'V', false, false },
+	[OPT_VLAN] = { "vlan", 0, true, false },
+	[OPT_USER] = { "user", 'u', true, false },
 	[OPT_DURATION] = { "duration", 0, true, false },
 	[OPT_READY_FD] = { "ready-fd", 0, true, false },
 	[OPT_STATS_FILE] = { "stats-file", 0, true, false },
@@ -273,14 +322,15 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 	case OPT_GROUP:
 		if (!parse_endpoint(v, &cfg->group, &cfg->port, NULL, why, sizeof(why)))
 			return fail(err, "%s %s: %s", flag, v, why);
-		if (!is_multicast(&cfg->group))
-			return fail(err, "%s %s: not a multicast group (224.0.0.0/4)", flag, v);
+		if (!ip_is_multicast(&cfg->group))
+			return fail(err, "%s %s: not a multicast group (224.0.0.0/4 or ff00::/8)",
+				    flag, v);
 		break;
 	case OPT_SOURCE:
 		if (!parse_ip(v, &cfg->source))
-			return fail(err, "%s %s: not an IPv4 address", flag, v);
-		if (is_multicast(&cfg->source) || cfg->source.v4.s_addr == INADDR_ANY ||
-		    cfg->source.v4.s_addr == INADDR_BROADCAST)
+			return fail(err, "%s %s: not an IPv4 or IPv6 address", flag, v);
+		if (ip_is_multicast(&cfg->source) || is_unspecified(&cfg->source) ||
+		    (cfg->source.family == AF_INET && cfg->source.v4.s_addr == INADDR_BROADCAST))
 			return fail(err, "%s %s: not a unicast source address", flag, v);
 		break;
 	case OPT_OUT: {
@@ -294,12 +344,18 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 			return fail(err, "%s %.20s...: too long", flag, v);
 		if (!parse_endpoint(v, &o->addr, &o->port, o->ifname, why, sizeof(why)))
 			return fail(err, "%s %s: %s", flag, v, why);
-		if (o->addr.v4.s_addr == INADDR_ANY)
-			return fail(err, "%s %s: 0.0.0.0 is not a destination", flag, v);
+		if (is_unspecified(&o->addr))
+			return fail(err, "%s %s: an unspecified address is not a destination", flag,
+				    v);
+		/* fe80::/10 and ff02::/16-style scopes mean nothing without an interface. */
+		if (o->addr.family == AF_INET6 && !o->ifname[0] &&
+		    ((o->addr.v6.s6_addr[0] == 0xfe && (o->addr.v6.s6_addr[1] & 0xc0) == 0x80) ||
+		     (o->addr.v6.s6_addr[0] == 0xff && (o->addr.v6.s6_addr[1] & 0x0f) <= 2)))
+			return fail(err, "%s %s: a link-scope destination needs @IFACE", flag, v);
 		snprintf(o->text, sizeof(o->text), "%s", v);
 		for (unsigned int i = 0; i < cfg->n_out; i++)
-			if (cfg->out[i].addr.v4.s_addr == o->addr.v4.s_addr &&
-			    cfg->out[i].port == o->port && !strcmp(cfg->out[i].ifname, o->ifname))
+			if (ip_equal(&cfg->out[i].addr, &o->addr) && cfg->out[i].port == o->port &&
+			    !strcmp(cfg->out[i].ifname, o->ifname))
 				return fail(err, "%s %s: destination given twice", flag, v);
 		cfg->n_out++;
 		break;
@@ -331,6 +387,30 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		if (!cfg->stats_interval_ms)
 			return fail(err, "%s '%s': seconds must be from 0.001 to 86400", flag, v);
 		break;
+	case OPT_VLAN:
+		n = parse_num(v, 1, 4094);
+		if (n < 0)
+			return fail(err, "%s '%s': VLAN ID must be a number from 1 to 4094", flag, v);
+		cfg->vlan = (uint16_t)n;
+		break;
+	case OPT_USER: {
+		char *colon;
+
+		if (!*v || strlen(v) >= sizeof(cfg->user) || strchr(v, ' '))
+			return fail(err, "%s '%s': give a user name, or UID:GID in numbers", flag, v);
+		strcpy(cfg->user, v);
+		colon = strchr(cfg->user, ':');
+		if (colon) {
+			*colon = '\0';
+			n = parse_num(cfg->user, 0, 0x7fffffff) < 0 ? -1 : parse_num(colon + 1, 0,
+										    0x7fffffff);
+			*colon = ':';
+			if (n < 0)
+				return fail(err, "%s '%s': give a user name, or UID:GID in numbers",
+					    flag, v);
+		}
+		break;
+	}
 	case OPT_STATS_FORMAT:
 		if (!strcmp(v, "kv"))
 			cfg->stats_format = MCR_STATS_KV;
@@ -425,6 +505,8 @@ enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config
 		return fail(err, "missing -g GROUP:PORT, the stream to relay");
 	if (!cfg->n_out)
 		return fail(err, "missing -o DEST:PORT, where to relay the stream");
+	if (cfg->source.family && cfg->source.family != cfg->group.family)
+		return fail(err, "-s and -g: the source and the group must both be IPv4 or IPv6");
 	return MCR_PARSE_RUN;
 }
 
@@ -433,50 +515,110 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* RFC 1071 ones' complement sum; 0 when a header carrying its checksum is intact. */
-static uint16_t ip_checksum(const uint8_t *p, size_t len)
+/*
+ * RFC 1071 ones' complement sum, 32 bits at a time into 64: since 2^16 = 1 (mod 2^16 - 1), the
+ * fold at the end gives the same 16 bits as summing 16-bit words one by one.
+ */
+static uint64_t sum_bytes(const uint8_t *p, size_t len, uint64_t sum)
 {
-	uint32_t sum = 0;
+	for (; len >= 4; p += 4, len -= 4)
+		sum += (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	if (len >= 2) {
+		sum += get16(p);
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
 
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
+static uint16_t fold(uint64_t sum)
+{
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)sum;
 }
 
 /*
- * Checks follow the headers in wire order; the first that fails names the verdict. Truncated
- * means the capture ends before what the headers say is there; malformed means the headers
- * contradict each other or the frame's length on the wire.
+ * A UDP datagram (header and payload) checks out against its pseudo-header: RFC 768 for IPv4,
+ * RFC 8200 section 8.1 for IPv6; the addresses are 4 or 16 bytes long.
  */
-enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *m,
-			     struct mcr_datagram *d)
+static bool udp_checksum_ok(const uint8_t *src, const uint8_t *dst, size_t alen,
+			    const uint8_t *udp, uint32_t len)
+{
+	uint64_t sum = sum_bytes(src, alen, 0);
+
+	sum = sum_bytes(dst, alen, sum);
+	sum += IPPROTO_UDP_NUM + len;
+	return fold(sum_bytes(udp, len, sum)) == 0xffff;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Ethernet II with 802.1Q tags: where IPv4 starts, or a verdict. */
+static enum mcr_verdict parse_ether(const struct mcr_frame *f, const struct mcr_match *m,
+				    uint32_t *off, uint16_t *type_out)
+{
+	uint16_t type, vid;
+	bool tagged = false;
+
+	if (f->caplen < ETH_HLEN)
+		return MCR_DROP_TRUNCATED;
+	/* The kernel strips the outer tag into the ring header; a VID of 0 is a priority tag. */
+	if (f->vlan_valid && (vid = f->vlan_tci & VLAN_VID_MASK)) {
+		if (vid != m->vlan)
+			return MCR_DROP_VLAN;
+		tagged = true;
+	}
+	type = get16(f->data + 12);
+	*off = ETH_HLEN;
+	while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ) {
+		if (f->caplen < *off + VLAN_HLEN)
+			return MCR_DROP_TRUNCATED;
+		vid = get16(f->data + *off) & VLAN_VID_MASK;
+		if (vid) {
+			if (tagged || vid != m->vlan)
+				return MCR_DROP_VLAN;
+			tagged = true;
+		}
+		type = get16(f->data + *off + 2);
+		*off += VLAN_HLEN;
+	}
+	if (m->vlan && !tagged)
+		return MCR_DROP_VLAN;
+	if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6)
+		return MCR_DROP_UNMATCHED;
+	*type_out = type;
+	return MCR_RELAY;
+}
+
+/* The UDP header and payload at udp, len bytes long, as a relayable datagram. */
+static enum mcr_verdict take_udp(const uint8_t *udp, uint32_t len, const struct mcr_match *m,
+				 struct mcr_datagram *d)
+{
+	d->payload = udp + UDP_HLEN;
+	d->len = len - UDP_HLEN;
+	d->sport = get16(udp);
+	d->dport = m->port;
+	return MCR_RELAY;
+}
+
+/*
+ * IPv4, from off in the frame. Checks follow the headers in wire order; the first that fails
+ * names the verdict. Truncated means the capture ends before what the headers say is there;
+ * malformed means the headers contradict each other or the frame's length on the wire. Where
+ * this list is silent, the kernel's own receive path is the model.
+ */
+static enum mcr_verdict parse_ipv4(const struct mcr_frame *f, const struct mcr_match *m,
+				   uint32_t off, struct mcr_datagram *d)
 {
 	const uint8_t *ip, *udp;
-	uint32_t off = 0, avail, wire, ihl, tot, ulen;
+	uint32_t avail, wire, ihl, tot, ulen, frag;
 
-	if (f->link == MCR_LINK_ETHER) {
-		uint16_t type;
-
-		if (f->caplen < ETH_HLEN)
-			return MCR_DROP_TRUNCATED;
-		if (f->vlan_valid && (f->vlan_tci & VLAN_VID_MASK))
-			return MCR_DROP_VLAN;
-		type = get16(f->data + 12);
-		off = ETH_HLEN;
-		/* A priority tag (VID 0) is not a VLAN: the kernel delivers it untagged too. */
-		while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ) {
-			if (f->caplen < off + VLAN_HLEN)
-				return MCR_DROP_TRUNCATED;
-			if (get16(f->data + off) & VLAN_VID_MASK)
-				return MCR_DROP_VLAN;
-			type = get16(f->data + off + 2);
-			off += VLAN_HLEN;
-		}
-		if (type != ETHERTYPE_IPV4)
-			return MCR_DROP_UNMATCHED;
-	}
 	if (f->caplen < off + IPV4_MIN_HLEN)
 		return MCR_DROP_TRUNCATED;
 	ip = f->data + off;
@@ -488,13 +630,35 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 		return MCR_DROP_MALFORMED;
 	if (ihl > avail)
 		return MCR_DROP_TRUNCATED;
-	if (ip_checksum(ip, ihl))
+	if (fold(sum_bytes(ip, ihl, 0)) != 0xffff)
 		return MCR_DROP_CHECKSUM;
-	if (ip[9] != IPPROTO_UDP_NUM || memcmp(ip + 16, &m->group.v4, 4) ||
+	if (ip[9] != IPPROTO_UDP_NUM || m->group.family != AF_INET ||
+	    memcmp(ip + 16, &m->group.v4, 4) ||
 	    (m->source.family && memcmp(ip + 12, &m->source.v4, 4)))
 		return MCR_DROP_UNMATCHED;
-	if (get16(ip + 6) & IPV4_FRAG_MASK)
-		return MCR_DROP_FRAGMENT;
+
+	d->src.family = d->dst.family = AF_INET;
+	memcpy(&d->src.v4, ip + 12, 4);
+	memcpy(&d->dst.v4, ip + 16, 4);
+	d->dscp = ip[1] >> 2;
+	frag = get16(ip + 6);
+	if (frag & IPV4_FRAG_MASK) {
+		/*
+		 * RFC 791: every fragment but the last carries a multiple of 8 bytes; none may
+		 * reach past 65535 bytes of datagram (the kernel drops these as oversized too).
+		 */
+		d->frag_off = (uint16_t)((frag & IPV4_OFFSET_MASK) * 8);
+		d->frag_more = frag & IPV4_MF;
+		d->frag_id = get16(ip + 4);
+		d->frag_nh = IPPROTO_UDP_NUM;
+		d->len = tot - ihl;
+		if (!d->len || (d->frag_more && d->len % 8) || d->frag_off + tot > 65535)
+			return MCR_DROP_MALFORMED;
+		if (avail < tot)
+			return MCR_DROP_TRUNCATED;
+		d->payload = ip + ihl;
+		return MCR_FRAGMENT;
+	}
 	if (tot - ihl < UDP_HLEN)
 		return MCR_DROP_MALFORMED;
 	if (avail < ihl + UDP_HLEN)
@@ -507,14 +671,260 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 		return MCR_DROP_MALFORMED;
 	if (avail < tot)
 		return MCR_DROP_TRUNCATED;
+	/* Checksum 0 means none was sent (RFC 768); the kernel's own verdict saves the work. */
+	if (get16(udp + 6) && !f->csum_ok && !udp_checksum_ok(ip + 12, ip + 16, 4, udp, ulen))
+		return MCR_DROP_CHECKSUM;
+	return take_udp(udp, ulen, m, d);
+}
 
+/*
+ * IPv6 (RFC 8200), from off in the frame: the fixed header, then the extension header chain,
+ * each header bounds-checked against the payload length before it is read. A routing header
+ * with segments left, or hop-by-hop options anywhere but first, the kernel would not deliver
+ * here: malformed. The UDP checksum is mandatory: zero is a drop.
+ */
+static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_match *m,
+				   uint32_t off, struct mcr_datagram *d)
+{
+	const uint8_t *ip, *p;
+	uint32_t avail, wire, end, at = IPV6_HLEN, ulen;
+	uint8_t nh;
+
+	if (f->caplen < off + IPV6_HLEN)
+		return MCR_DROP_TRUNCATED;
+	ip = f->data + off;
+	avail = f->caplen - off;
+	wire = f->wirelen > f->caplen ? f->wirelen - off : avail;
+	end = IPV6_HLEN + get16(ip + 4);
+	/* A payload length of 0 announces a jumbogram, which no Ethernet carries. */
+	if (ip[0] >> 4 != 6 || end == IPV6_HLEN || end > wire)
+		return MCR_DROP_MALFORMED;
+	if (m->group.family != AF_INET6 || memcmp(ip + 24, &m->group.v6, 16) ||
+	    (m->source.family && memcmp(ip + 8, &m->source.v6, 16)))
+		return MCR_DROP_UNMATCHED;
+	d->src.family = d->dst.family = AF_INET6;
+	memcpy(&d->src.v6, ip + 8, 16);
+	memcpy(&d->dst.v6, ip + 24, 16);
+	d->dscp = (uint8_t)(((ip[0] & 0x0f) << 4 | ip[1] >> 4) >> 2);
+
+	nh = ip[6];
+	for (int i = 0; nh != IPPROTO_UDP_NUM; i++) {
+		if (nh != NH_HOPOPTS && nh != NH_ROUTING && nh != NH_DSTOPTS && nh != NH_FRAGMENT)
+			return MCR_DROP_UNMATCHED;
+		if (i == IPV6_EXT_MAX || (nh == NH_HOPOPTS && i) || at + 8 > end)
+			return MCR_DROP_MALFORMED;
+		if (avail < at + 8)
+			return MCR_DROP_TRUNCATED;
+		p = ip + at;
+		if (nh == NH_FRAGMENT) {
+			uint16_t fo = get16(p + 2);
+
+			/* RFC 6946: offset 0 without more fragments is a whole datagram. */
+			if ((fo & 0xfff9) == 0) {
+				nh = p[0];
+				at += IPV6_FRAG_HLEN;
+				continue;
+			}
+			d->frag_off = fo & 0xfff8;
+			d->frag_more = fo & 1;
+			d->frag_id = get32(p + 4);
+			d->frag_nh = p[0];
+			d->len = end - at - IPV6_FRAG_HLEN;
+			if (!d->len || (d->frag_more && d->len % 8) || d->frag_off + d->len > 65535)
+				return MCR_DROP_MALFORMED;
+			if (avail < end)
+				return MCR_DROP_TRUNCATED;
+			d->payload = p + IPV6_FRAG_HLEN;
+			return MCR_FRAGMENT;
+		}
+		if (at + (p[1] + 1u) * 8 > end || (nh == NH_ROUTING && p[3]))
+			return MCR_DROP_MALFORMED;
+		nh = p[0];
+		at += (p[1] + 1u) * 8;
+	}
+	if (end - at < UDP_HLEN)
+		return MCR_DROP_MALFORMED;
+	if (avail < at + UDP_HLEN)
+		return MCR_DROP_TRUNCATED;
+	p = ip + at;
+	if (get16(p + 2) != m->port)
+		return MCR_DROP_UNMATCHED;
+	ulen = get16(p + 4);
+	if (ulen != end - at)
+		return MCR_DROP_MALFORMED;
+	if (avail < end)
+		return MCR_DROP_TRUNCATED;
+	if (!get16(p + 6) || (!f->csum_ok && !udp_checksum_ok(ip + 8, ip + 24, 16, p, ulen)))
+		return MCR_DROP_CHECKSUM;
+	return take_udp(p, ulen, m, d);
+}
+
+enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *m,
+			     struct mcr_datagram *d)
+{
+	uint32_t off = 0;
+	uint16_t type = ETHERTYPE_IPV4;
+
+	if (f->link == MCR_LINK_ETHER) {
+		enum mcr_verdict v = parse_ether(f, m, &off, &type);
+
+		if (v != MCR_RELAY)
+			return v;
+	} else if (f->caplen && f->data[0] >> 4 == 6) {
+		type = ETHERTYPE_IPV6;
+	}
+	if (type == ETHERTYPE_IPV6)
+		return parse_ipv6(f, m, off, d);
+	return parse_ipv4(f, m, off, d);
+}
+
+static void free_slot(struct mcr_reasm_slot *s)
+{
+	s->busy = false;
+	s->n = 0;
+	s->have = s->total = 0;
+}
+
+void reasm_expire(struct mcr_reasm *t, uint64_t now_ms)
+{
+	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
+		struct mcr_reasm_slot *s = &t->slot[i];
+
+		if (s->busy && now_ms - s->start_ms >= MCR_REASM_TIMEOUT_MS) {
+			free_slot(s);
+			t->timeout++;
+		}
+	}
+}
+
+bool reasm_pending(const struct mcr_reasm *t)
+{
+	for (int i = 0; i < MCR_REASM_SLOTS; i++)
+		if (t->slot[i].busy)
+			return true;
+	return false;
+}
+
+void reasm_release(struct mcr_reasm *t)
+{
+	for (int i = 0; i < MCR_REASM_SLOTS; i++)
+		t->slot[i].sent = false;
+}
+
+/* The slot collecting this datagram's fragments, a free one, or the oldest one evicted. */
+static struct mcr_reasm_slot *find_slot(struct mcr_reasm *t, const struct mcr_datagram *f)
+{
+	struct mcr_reasm_slot *free = NULL, *oldest = NULL;
+
+	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
+		struct mcr_reasm_slot *s = &t->slot[i];
+
+		if (s->sent)
+			continue;
+		if (!s->busy) {
+			free = free ? free : s;
+			continue;
+		}
+		if (s->id == f->frag_id && ip_equal(&s->src, &f->src) && ip_equal(&s->dst, &f->dst))
+			return s;
+		if (!oldest || s->start_ms < oldest->start_ms)
+			oldest = s;
+	}
+	if (!free && oldest) {
+		free_slot(oldest);
+		t->evicted++;
+		free = oldest;
+	}
+	return free;
+}
+
+/*
+ * Overlap anywhere discards the whole datagram (RFC 5722's rule, which Linux applies to IPv4
+ * too); an exact duplicate of a fragment already held is dropped alone, as the kernel does.
+ */
+enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *f,
+				const struct mcr_match *m, uint64_t now_ms, struct mcr_datagram *d)
+{
+	struct mcr_reasm_slot *s;
+	uint32_t off = f->frag_off, end = off + f->len, len;
+	const uint8_t *udp;
+	bool v6;
+
+	reasm_expire(t, now_ms);
+	if (end > sizeof(t->slot[0].buf))	/* parse_frame() never hands over such a fragment */
+		return MCR_REASM_INVALID;
+	s = find_slot(t, f);
+	if (!s)
+		return MCR_REASM_NO_ROOM;
+	if (!s->busy) {
+		s->busy = true;
+		s->start_ms = now_ms;
+		s->src = f->src;
+		s->dst = f->dst;
+		s->id = f->frag_id;
+	}
+	for (unsigned int i = 0; i < s->n; i++) {
+		if (off == s->range[i].off && end == s->range[i].end)
+			return MCR_REASM_DUPLICATE;
+		if (off < s->range[i].end && end > s->range[i].off)
+			goto invalid;
+	}
+	if ((s->total && (end > s->total || (!f->frag_more && end != s->total))) ||
+	    s->n == MCR_REASM_FRAGS)
+		goto invalid;
+	if (!f->frag_more) {
+		for (unsigned int i = 0; i < s->n; i++)
+			if (s->range[i].end > end)
+				goto invalid;
+		s->total = end;
+	}
+	if (!off) {
+		s->dscp = f->dscp;
+		s->nh = f->frag_nh;
+	}
+	memcpy(s->buf + off, f->payload, f->len);
+	s->range[s->n].off = off;
+	s->range[s->n].end = end;
+	s->n++;
+	s->have += f->len;
+	if (!s->total || s->have != s->total)
+		return MCR_REASM_QUEUED;
+
+	/*
+	 * Whole: now it must be the UDP datagram the kernel filter could only guess at. In IPv6
+	 * the fragmentable part may start with destination options or routing headers.
+	 */
+	udp = s->buf;
+	len = s->total;
+	v6 = s->src.family == AF_INET6;
+	for (int i = 0; v6 && s->nh != IPPROTO_UDP_NUM && i < IPV6_EXT_MAX; i++) {
+		uint32_t hl;
+
+		if ((s->nh != NH_DSTOPTS && s->nh != NH_ROUTING) || len < 8 ||
+		    (hl = (udp[1] + 1u) * 8) > len || (s->nh == NH_ROUTING && udp[3]))
+			goto invalid;
+		s->nh = udp[0];
+		udp += hl;
+		len -= hl;
+	}
+	if (s->nh != IPPROTO_UDP_NUM || len < UDP_HLEN || get16(udp + 2) != m->port ||
+	    get16(udp + 4) != len || (v6 && !get16(udp + 6)) ||
+	    (get16(udp + 6) && !udp_checksum_ok(s->src.v6.s6_addr, s->dst.v6.s6_addr,
+						 v6 ? 16 : 4, udp, len)))
+		goto invalid;
 	d->payload = udp + UDP_HLEN;
-	d->len = ulen - UDP_HLEN;
-	d->src.family = d->dst.family = AF_INET;
-	memcpy(&d->src.v4, ip + 12, 4);
-	memcpy(&d->dst.v4, ip + 16, 4);
+	d->len = len - UDP_HLEN;
+	d->src = s->src;
+	d->dst = s->dst;
 	d->sport = get16(udp);
 	d->dport = m->port;
-	d->dscp = ip[1] >> 2;
-	return MCR_RELAY;
+	d->dscp = s->dscp;
+	free_slot(s);
+	s->sent = true;
+	t->reassembled++;
+	return MCR_REASM_DONE;
+invalid:
+	free_slot(s);
+	t->invalid++;
+	return MCR_REASM_INVALID;
 }

@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <net/if_arp.h>
@@ -26,6 +28,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -60,7 +64,7 @@
  * user_data: the kind in the top byte; a send also says which destination, whether it was a GSO
  * send, how many datagrams it carries and the index of the first.
  */
-enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_SEND, UD_DURATION };
+enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_REASM, UD_SEND, UD_DURATION };
 #define UD(kind) ((uint64_t)(kind) << 56)
 #define UD_SEND_OF(out, gso, n, first)                                                         \
 	(UD(UD_SEND) | (uint64_t)(out) << 48 | (uint64_t)(gso) << 40 | (uint64_t)(n) << 16 |     \
@@ -79,7 +83,13 @@ struct out_sock {
 	bool connected;		/* else every send names the destination */
 	bool gso;		/* equal-size runs go out as one UDP_SEGMENT send */
 	uint32_t gso_max;	/* largest payload that fits the route MTU whole */
-	struct sockaddr_in addr;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} addr;
+	socklen_t addr_len;
+	bool v6;
 };
 
 /* Consecutive relayed datagrams of one size and DSCP: one send per destination. */
@@ -118,6 +128,9 @@ struct mcr_ring {
 	struct msghdr msg[MCR_MAX_OUT][BATCH_MAX];
 	uint8_t ctrl[MCR_MAX_OUT][BATCH_MAX][CTRL_BYTES] __attribute__((aligned(8)));
 
+	struct mcr_reasm reasm;
+	struct __kernel_timespec reasm_tick;
+	bool reasm_armed;
 	struct signalfd_siginfo siginfo;
 	uint8_t nl_buf[8192] __attribute__((aligned(8)));
 	uint64_t timer_ticks;
@@ -164,52 +177,86 @@ static int errno_exit(int e)
 }
 
 /*
- * The kernel filter: only IPv4 UDP to group:port (from source), not sent by this host, not
- * VLAN-tagged, is ever copied to the ring. Offsets are from the network header (SKF_NET_OFF), so
+ * The kernel filter: only IPv4 UDP to group:port (from source), not sent by this host, tagged
+ * with --vlan's ID or else untagged, is ever copied to the ring. Offsets are from the network header (SKF_NET_OFF), so
  * one program serves Ethernet and IP tunnels. Non-first fragments carry no UDP header; they pass
  * on group and source alone and are counted as fragments.
  */
 static int attach_filter(int fd, const struct mcr_match *m)
 {
 	const uint32_t net = (uint32_t)SKF_NET_OFF;
-	const uint32_t group = ntohl(m->group.v4.s_addr);
-	const uint32_t source = ntohl(m->source.v4.s_addr);
-	struct sock_filter prog[24];
+	const bool v6 = m->group.family == AF_INET6;
+	struct sock_filter prog[48];
 	unsigned int n = 0, i;
 	struct sock_fprog fprog;
 
 #define INS(c, t, f, k) (prog[n++] = (struct sock_filter){ (c), (t), (f), (k) })
-#define DROP 0xfe	/* patched below into jumps to the final "ret #0" */
+#define ACCEPT 0xfd	/* patched below into jumps to the "ret #snaplen" */
+#define DROP 0xfe	/* and to the final "ret #0" */
 	INS(BPF_LD | BPF_H | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL));
-	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ETH_P_IP);
+	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, v6 ? ETH_P_IPV6 : ETH_P_IP);
 	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
 	INS(BPF_JMP | BPF_JEQ | BPF_K, DROP, 0, PACKET_OUTGOING);
-	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG));
-	INS(BPF_JMP | BPF_JSET | BPF_K, DROP, 0, 0x0fff);
-	INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 9);
-	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, IPPROTO_UDP);
-	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 16);
-	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, group);
-	if (m->source.family) {
-		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 12);
-		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, source);
+	if (m->vlan) {
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT));
+		INS(BPF_JMP | BPF_JEQ | BPF_K, DROP, 0, 0);
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG));
+		INS(BPF_ALU | BPF_AND | BPF_K, 0, 0, 0x0fff);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, m->vlan);
+	} else {
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG));
+		INS(BPF_JMP | BPF_JSET | BPF_K, DROP, 0, 0x0fff);
 	}
-	INS(BPF_LD | BPF_H | BPF_ABS, 0, 0, net + 6);
-	INS(BPF_JMP | BPF_JSET | BPF_K, 3, 0, 0x1fff);	/* non-first fragment: to accept */
-	INS(BPF_LDX | BPF_B | BPF_MSH, 0, 0, net);
-	INS(BPF_LD | BPF_H | BPF_IND, 0, 0, net + 2);
-	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, m->port);
+	if (v6) {
+		uint32_t w[4];
+
+		/* Destination at 24, source at 8, a word at a time; then the next header. */
+		memcpy(w, &m->group.v6, 16);
+		for (i = 0; i < 4; i++) {
+			INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 24 + 4 * i);
+			INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ntohl(w[i]));
+		}
+		memcpy(w, &m->source.v6, 16);
+		for (i = 0; m->source.family && i < 4; i++) {
+			INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 8 + 4 * i);
+			INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ntohl(w[i]));
+		}
+		INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 6);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, IPPROTO_UDP);
+		INS(BPF_LD | BPF_H | BPF_ABS, 0, 0, net + 40 + 2);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, DROP, m->port);
+		/* Extension headers: the parser walks them; the kernel filter lets them by. */
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, 0, IPPROTO_FRAGMENT);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, 0, IPPROTO_HOPOPTS);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, 0, IPPROTO_ROUTING);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, DROP, IPPROTO_DSTOPTS);
+	} else {
+		INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 9);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, IPPROTO_UDP);
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 16);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ntohl(m->group.v4.s_addr));
+		if (m->source.family) {
+			INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 12);
+			INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ntohl(m->source.v4.s_addr));
+		}
+		INS(BPF_LD | BPF_H | BPF_ABS, 0, 0, net + 6);
+		INS(BPF_JMP | BPF_JSET | BPF_K, ACCEPT, 0, 0x1fff);	/* non-first fragment */
+		INS(BPF_LDX | BPF_B | BPF_MSH, 0, 0, net);
+		INS(BPF_LD | BPF_H | BPF_IND, 0, 0, net + 2);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, DROP, m->port);
+	}
 	INS(BPF_RET | BPF_K, 0, 0, FILTER_SNAPLEN);
 	INS(BPF_RET | BPF_K, 0, 0, 0);
 	for (i = 0; i < n; i++) {
 		if (BPF_CLASS(prog[i].code) != BPF_JMP)
 			continue;
-		if (prog[i].jt == DROP)
-			prog[i].jt = (uint8_t)(n - 1 - i - 1);
-		if (prog[i].jf == DROP)
-			prog[i].jf = (uint8_t)(n - 1 - i - 1);
+		if (prog[i].jt == ACCEPT || prog[i].jt == DROP)
+			prog[i].jt = (uint8_t)(n - (prog[i].jt == DROP ? 1 : 2) - i - 1);
+		if (prog[i].jf == ACCEPT || prog[i].jf == DROP)
+			prog[i].jf = (uint8_t)(n - (prog[i].jf == DROP ? 1 : 2) - i - 1);
 	}
 #undef INS
+#undef ACCEPT
 #undef DROP
 	fprog.len = (unsigned short)n;
 	fprog.filter = prog;
@@ -331,23 +378,42 @@ static int open_ingress(struct mcr_ring *r)
  * Join the group on the ingress so IGMP-snooping switches send the stream our way. The socket is
  * never bound to a port, so it never has a datagram to read.
  */
+/* Fill a socket address of the address's family. */
+static socklen_t to_sockaddr(const struct mcr_ip *ip, uint16_t port, uint32_t scope,
+			     struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ip->family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = ip->v6;
+		s6->sin6_port = htons(port);
+		s6->sin6_scope_id = scope;
+		return sizeof(*s6);
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	s4->sin_family = AF_INET;
+	s4->sin_addr = ip->v4;
+	s4->sin_port = htons(port);
+	return sizeof(*s4);
+}
+
+/* IGMPv2/v3 or MLDv1/v2, any-source or source-specific: RFC 3678's calls cover all four. */
 static int join(struct mcr_ring *r)
 {
 	const struct mcr_config *cfg = r->cfg;
+	const int level = cfg->group.family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
 	struct group_source_req gsr = { 0 };
-	struct sockaddr_in *g = (struct sockaddr_in *)&gsr.gsr_group;
-	struct sockaddr_in *s = (struct sockaddr_in *)&gsr.gsr_source;
 
 	gsr.gsr_interface = (uint32_t)r->ifindex;
-	g->sin_family = AF_INET;
-	g->sin_addr = cfg->group.v4;
+	to_sockaddr(&cfg->group, 0, 0, &gsr.gsr_group);
 	if (cfg->source.family) {
-		s->sin_family = AF_INET;
-		s->sin_addr = cfg->source.v4;
-		return setsockopt(r->join_fd, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, &gsr,
-				  sizeof(gsr));
+		to_sockaddr(&cfg->source, 0, 0, &gsr.gsr_source);
+		return setsockopt(r->join_fd, level, MCAST_JOIN_SOURCE_GROUP, &gsr, sizeof(gsr));
 	}
-	return setsockopt(r->join_fd, IPPROTO_IP, MCAST_JOIN_GROUP, &gsr, sizeof(struct group_req));
+	return setsockopt(r->join_fd, level, MCAST_JOIN_GROUP, &gsr, sizeof(struct group_req));
 }
 
 static int join_group(struct mcr_ring *r)
@@ -355,21 +421,24 @@ static int join_group(struct mcr_ring *r)
 	const struct mcr_config *cfg = r->cfg;
 	int rcvbuf = 0;
 
-	r->join_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char group[INET6_ADDRSTRLEN];
+
+	r->join_fd = socket(cfg->group.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (r->join_fd < 0)
 		return fail(MCR_EXIT_OSERR, "join socket: %s", strerror(errno));
 	setsockopt(r->join_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (join(r) < 0)
+	if (join(r) < 0) {
+		format_ip(&cfg->group, group, sizeof(group));
 		return fail(errno_exit(errno), "join %s on %s: %s (try --no-join where the network "
-			    "floods multicast)", inet_ntoa(cfg->group.v4), cfg->ingress,
-			    strerror(errno));
+			    "floods multicast)", group, cfg->ingress, strerror(errno));
+	}
 	return 0;
 }
 
 /* Without a join, still tell the NIC to accept the group's MAC address: no IGMP, just the filter. */
 static int accept_group_mac(struct mcr_ring *r)
 {
-	uint32_t g = ntohl(r->cfg->group.v4.s_addr);
+	const struct mcr_ip *g = &r->cfg->group;
 	struct packet_mreq mr = { 0 };
 
 	if (r->link != MCR_LINK_ETHER)
@@ -377,22 +446,24 @@ static int accept_group_mac(struct mcr_ring *r)
 	mr.mr_ifindex = r->ifindex;
 	mr.mr_type = PACKET_MR_MULTICAST;
 	mr.mr_alen = 6;
-	/* RFC 1112: 01:00:5e and the group's low 23 bits. */
-	mr.mr_address[0] = 0x01;
-	mr.mr_address[1] = 0x00;
-	mr.mr_address[2] = 0x5e;
-	mr.mr_address[3] = (g >> 16) & 0x7f;
-	mr.mr_address[4] = (g >> 8) & 0xff;
-	mr.mr_address[5] = g & 0xff;
+	if (g->family == AF_INET6) {
+		/* RFC 2464: 33:33 and the group's low 32 bits. */
+		mr.mr_address[0] = mr.mr_address[1] = 0x33;
+		memcpy(mr.mr_address + 2, g->v6.s6_addr + 12, 4);
+	} else {
+		/* RFC 1112: 01:00:5e and the group's low 23 bits. */
+		uint32_t a = ntohl(g->v4.s_addr);
+
+		mr.mr_address[0] = 0x01;
+		mr.mr_address[2] = 0x5e;
+		mr.mr_address[3] = (a >> 16) & 0x7f;
+		mr.mr_address[4] = (a >> 8) & 0xff;
+		mr.mr_address[5] = a & 0xff;
+	}
 	if (setsockopt(r->pkt_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
 		return fail(MCR_EXIT_OSERR, "PACKET_ADD_MEMBERSHIP on %s: %s", r->cfg->ingress,
 			    strerror(errno));
 	return 0;
-}
-
-static bool is_multicast(struct in_addr a)
-{
-	return (ntohl(a.s_addr) >> 28) == 0xe;
 }
 
 /*
@@ -417,38 +488,44 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 	const struct mcr_config *cfg = r->cfg;
 	const struct mcr_out *o = &cfg->out[i];
 	struct out_sock *s = &r->out[i];
+	const bool v6 = o->addr.family == AF_INET6, mc = ip_is_multicast(&o->addr);
+	const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
 	int fd, one = 1, zero = 0, sndbuf = SNDBUF_BYTES, mtu = 0;
+	int hops = cfg->ttl == MCR_TTL_DEFAULT ? (mc ? 1 : -1) : cfg->ttl;
 	unsigned int ifindex = 0;
 	socklen_t len = sizeof(mtu);
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = socket(o->addr.family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return fail(MCR_EXIT_OSERR, "-o %s: socket: %s", o->text, strerror(errno));
+		return fail(MCR_EXIT_OSERR, "-o %s: socket: %s%s", o->text, strerror(errno),
+			    v6 && errno == EAFNOSUPPORT ? " (IPv6 is disabled on this host)" : "");
 	s->fd = fd;
-	s->addr.sin_family = AF_INET;
-	s->addr.sin_addr = o->addr.v4;
-	s->addr.sin_port = htons(o->port);
+	s->v6 = v6;
 	if (o->ifname[0]) {
 		ifindex = if_nametoindex(o->ifname);
 		if (!ifindex)
 			return fail(MCR_EXIT_NOIF, "-o %s: %s: no such interface (see ip link)",
 				    o->text, o->ifname);
 	}
-	if (ifindex && !has_ipv4_address(fd, o->ifname))
+	if (ifindex && !v6 && !has_ipv4_address(fd, o->ifname))
 		return fail(MCR_EXIT_NOIF, "-o %s: %s has no IPv4 address, so datagrams would leave "
 			    "with another interface's or 0.0.0.0 (ip address add ADDR/LEN dev %s)",
 			    o->text, o->ifname, o->ifname);
+	s->addr_len = to_sockaddr(&o->addr, o->port, ifindex, (struct sockaddr_storage *)&s->addr);
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	if (is_multicast(o->addr.v4)) {
+	if (mc) {
 		struct ip_mreqn mreq = { .imr_ifindex = (int)ifindex };
-		int ttl = cfg->ttl == MCR_TTL_DEFAULT ? 1 : cfg->ttl;
+		int idx = (int)ifindex;
+		bool bad = ifindex && (v6 ? setsockopt(fd, level, IPV6_MULTICAST_IF, &idx,
+						      sizeof(idx)) :
+					   setsockopt(fd, level, IP_MULTICAST_IF, &mreq,
+						      sizeof(mreq))) < 0;
 
-		if (ifindex && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq)) < 0)
-			return fail(MCR_EXIT_OSERR, "-o %s: IP_MULTICAST_IF: %s", o->text,
-				    strerror(errno));
-		if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0 ||
-		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0)
+		if (bad || setsockopt(fd, level, v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL, &hops,
+				      sizeof(hops)) < 0 ||
+		    setsockopt(fd, level, v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, &zero,
+			       sizeof(zero)) < 0)
 			return fail(MCR_EXIT_OSERR, "-o %s: multicast options: %s", o->text,
 				    strerror(errno));
 	} else {
@@ -456,21 +533,23 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 					  (socklen_t)strlen(o->ifname)) < 0)
 			return fail(errno_exit(errno), "-o %s: SO_BINDTODEVICE: %s", o->text,
 				    strerror(errno));
-		if (cfg->ttl != MCR_TTL_DEFAULT &&
-		    setsockopt(fd, IPPROTO_IP, IP_TTL, &cfg->ttl, sizeof(cfg->ttl)) < 0)
-			return fail(MCR_EXIT_OSERR, "-o %s: IP_TTL: %s", o->text, strerror(errno));
+		if (hops > 0 && setsockopt(fd, level, v6 ? IPV6_UNICAST_HOPS : IP_TTL, &hops,
+					   sizeof(hops)) < 0)
+			return fail(MCR_EXIT_OSERR, "-o %s: TTL: %s", o->text, strerror(errno));
 		/* Some legacy receivers listen on a broadcast address; let -o name one. */
-		setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
+		if (!v6)
+			setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
 	}
 	if (cfg->dscp != MCR_DSCP_KEEP) {
 		int tos = cfg->dscp << 2;
 
-		if (setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) < 0)
-			return fail(MCR_EXIT_OSERR, "-o %s: IP_TOS: %s", o->text, strerror(errno));
+		if (setsockopt(fd, level, v6 ? IPV6_TCLASS : IP_TOS, &tos, sizeof(tos)) < 0)
+			return fail(MCR_EXIT_OSERR, "-o %s: DSCP: %s", o->text, strerror(errno));
 	}
-	if (connect(fd, (struct sockaddr *)&s->addr, sizeof(s->addr)) == 0) {
+	if (connect(fd, &s->addr.sa, s->addr_len) == 0) {
 		s->connected = true;
-	} else if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ENETDOWN) {
+	} else if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ENETDOWN ||
+		   errno == EADDRNOTAVAIL) {
 		fprintf(stderr, "mcr: -o %s: %s for now; sending anyway, it starts when a route "
 			"appears\n", o->text, strerror(errno));
 	} else {
@@ -478,10 +557,11 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 	}
 	/* UDP GSO (Linux 4.18) needs each segment to fit the route MTU whole. */
 	s->gso = setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
-	if (s->connected && getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len) == 0 && mtu > 28)
-		s->gso_max = (uint32_t)mtu - 28;
+	if (s->connected && getsockopt(fd, level, v6 ? IPV6_MTU : IP_MTU, &mtu, &len) == 0 &&
+	    mtu > (v6 ? 48 : 28))
+		s->gso_max = (uint32_t)mtu - (v6 ? 48 : 28);
 	else
-		s->gso_max = 1472;
+		s->gso_max = v6 ? 1452 : 1472;
 	return 0;
 }
 
@@ -679,6 +759,72 @@ static int open_uring(struct mcr_ring *r)
 	return 0;
 }
 
+/*
+ * --user: a name from /etc/passwd (read here rather than through NSS, which a static binary
+ * cannot load), or UID[:GID] in numbers.
+ */
+static int lookup_user(const char *spec, uid_t *uid, gid_t *gid)
+{
+	char line[1024];
+	FILE *f;
+
+	if (sscanf(spec, "%u:%u", uid, gid) == 2)
+		return 0;
+	f = fopen("/etc/passwd", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *name = strtok(line, ":"), *pw = strtok(NULL, ":");
+		char *u = strtok(NULL, ":"), *g = strtok(NULL, ":");
+
+		if (name && pw && u && g && !strcmp(name, spec)) {
+			*uid = (uid_t)strtoul(u, NULL, 10);
+			*gid = (gid_t)strtoul(g, NULL, 10);
+			fclose(f);
+			return 0;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (strspn(spec, "0123456789") == strlen(spec)) {
+		*uid = *gid = (uid_t)strtoul(spec, NULL, 10);
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Everything privileged is done: the packet socket stays bound through link changes (the
+ * kernel re-hooks it), and joins need no capability. So drop every capability, or become
+ * --user, and prove there is no way back.
+ */
+static int drop_privileges(struct mcr_ring *r)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+	const char *user = r->cfg->user;
+	uid_t uid;
+	gid_t gid;
+
+	/* Best effort: without CAP_SETPCAP the bounding set stays, but nothing is left in it to use. */
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (user[0]) {
+		if (lookup_user(user, &uid, &gid) < 0)
+			return fail(MCR_EXIT_USAGE, "--user %s: no such user in /etc/passwd (give "
+				    "UID:GID)", user);
+		if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+			return fail(MCR_EXIT_NOPERM, "--user %s: %s (switching users needs root)",
+				    user, strerror(errno));
+		if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+			return fail(MCR_EXIT_OSERR, "--user %s: could regain root; refusing to run",
+				    user);
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return fail(MCR_EXIT_OSERR, "capset: %s", strerror(errno));
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	return 0;
+}
+
 /* --ready-fd must be open for writing now, so a harness learns of a mistake before it waits. */
 static int check_ready_fd(int fd)
 {
@@ -739,7 +885,8 @@ static void notify(struct mcr_ring *r, const char *msg)
 void ring_ready(struct mcr_ring *r)
 {
 	const struct mcr_config *cfg = r->cfg;
-	char msg[128], group[INET_ADDRSTRLEN];
+	const bool v6 = cfg->group.family == AF_INET6;
+	char msg[128 + INET6_ADDRSTRLEN], group[INET6_ADDRSTRLEN];
 
 	if (cfg->ready_fd >= 0) {
 		if (write(cfg->ready_fd, "ready\n", 6) < 0)
@@ -747,8 +894,8 @@ void ring_ready(struct mcr_ring *r)
 		close(cfg->ready_fd);
 	}
 	format_ip(&cfg->group, group, sizeof(group));
-	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=relaying %s:%u from %s\n", group, cfg->port,
-		 cfg->ingress);
+	snprintf(msg, sizeof(msg), v6 ? "READY=1\nSTATUS=relaying [%s]:%u from %s\n" :
+		 "READY=1\nSTATUS=relaying %s:%u from %s\n", group, cfg->port, cfg->ingress);
 	notify(r, msg);
 	r->ready_sent = true;
 }
@@ -770,6 +917,7 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 	r->match.group = cfg->group;
 	r->match.port = cfg->port;
 	r->match.source = cfg->source;
+	r->match.vlan = cfg->vlan;
 	r->poll_multishot = true;
 	r->batch_max = (URING_ENTRIES - URING_RESERVED) / cfg->n_out;
 	if (r->batch_max > BATCH_MAX)
@@ -790,11 +938,21 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 		ret = open_signals(r);
 	if (!ret)
 		ret = open_uring(r);
+	if (!ret)
+		ret = drop_privileges(r);
 	if (ret) {
 		ring_close(r);
 		*exit_code = ret;
 		return NULL;
 	}
+	/*
+	 * Touch every page a pass can use now, so resident memory is the same after the first
+	 * burst as before it. The reassembly buffers (1 MiB) fill only if fragments arrive.
+	 */
+	memset(r->msg, 0, sizeof(r->msg));
+	memset(r->ctrl, 0, sizeof(r->ctrl));
+	memset(r->iov, 0, sizeof(r->iov));
+	memset(r->runs, 0, sizeof(r->runs));
 	r->start_ns = now_ns();
 	return r;
 }
@@ -911,7 +1069,7 @@ static void queue_send(struct mcr_ring *r, unsigned int o, unsigned int first, u
 	memset(m, 0, sizeof(*m));
 	if (!s->connected) {
 		m->msg_name = &s->addr;
-		m->msg_namelen = sizeof(s->addr);
+		m->msg_namelen = s->addr_len;
 	}
 	m->msg_iov = &r->iov[first];
 	m->msg_iovlen = n;
@@ -931,8 +1089,8 @@ static void queue_send(struct mcr_ring *r, unsigned int o, unsigned int first, u
 	if (r->cfg->dscp == MCR_DSCP_KEEP) {
 		int tos = r->dscp[first] << 2;
 
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_TOS;
+		cm->cmsg_level = s->v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+		cm->cmsg_type = s->v6 ? IPV6_TCLASS : IP_TOS;
 		cm->cmsg_len = CMSG_LEN(sizeof(tos));
 		memcpy(CMSG_DATA(cm), &tos, sizeof(tos));
 		clen += CMSG_SPACE(sizeof(tos));
@@ -996,6 +1154,7 @@ static void release_pass(struct mcr_ring *r)
 				 TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 	r->head = (r->head + r->held) % r->frame_nr;
 	r->held = 0;
+	reasm_release(&r->reasm);
 	r->n_iov = r->n_runs = 0;
 }
 
@@ -1017,6 +1176,39 @@ static void frame_view(const struct mcr_ring *r, const struct tpacket2_hdr *h, u
 	f->link = r->link;
 	f->vlan_valid = (status & TP_STATUS_VLAN_VALID) || h->tp_vlan_tci;
 	f->vlan_tci = h->tp_vlan_tci;
+	/* Verified by the NIC or stack, or built by this host with its checksum still to do. */
+	f->csum_ok = status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY);
+}
+
+static void arm_reasm(struct mcr_ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+
+	r->reasm_tick.tv_sec = 0;
+	r->reasm_tick.tv_nsec = MCR_REASM_TIMEOUT_MS * 1000000L / 2;
+	io_uring_prep_timeout(sqe, &r->reasm_tick, 0, 0);
+	io_uring_sqe_set_data64(sqe, UD(UD_REASM));
+	r->reasm_armed = true;
+}
+
+/*
+ * A fragment into reassembly; a whole datagram joins the pass. The fragment's own verdict is
+ * frag_queued, unless reassembly refused it outright.
+ */
+static enum mcr_verdict reassemble(struct mcr_ring *r, struct mcr_datagram *d)
+{
+	switch (reasm_add(&r->reasm, d, &r->match, now_ns() / 1000000u, d)) {
+	case MCR_REASM_DONE:
+		add_datagram(r, d);
+		return MCR_FRAGMENT;
+	case MCR_REASM_QUEUED:
+	case MCR_REASM_INVALID:
+		return MCR_FRAGMENT;
+	case MCR_REASM_DUPLICATE:
+	case MCR_REASM_NO_ROOM:
+		break;
+	}
+	return MCR_DROP_FRAGMENT;
 }
 
 /* Take the ready frames (up to a batch), parse and count each, queue the sends. */
@@ -1035,18 +1227,21 @@ static void relay_pass(struct mcr_ring *r)
 			break;
 		frame_view(r, h, status, &f);
 		v = parse_frame(&f, &r->match, &d);
+		if (v == MCR_FRAGMENT)
+			v = reassemble(r, &d);
+		else if (v == MCR_RELAY)
+			add_datagram(r, &d);
 		r->held++;
 		r->c.rx_packets++;
 		r->c.rx_bytes += h->tp_len;
 		r->c.verdict[v]++;
-		if (v != MCR_RELAY)
-			continue;
-		add_datagram(r, &d);
-		if (count && r->c.verdict[MCR_RELAY] == count) {
+		if (count && r->c.verdict[MCR_RELAY] + r->reasm.reassembled == count) {
 			r->stop = true;
 			break;
 		}
 	}
+	if (reasm_pending(&r->reasm) && !r->reasm_armed)
+		arm_reasm(r);
 	if (r->n_runs)
 		queue_pass(r);
 }
@@ -1167,6 +1362,13 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 		if (!r->stop)
 			arm_link(r);
 		break;
+	case UD_REASM:
+		/* Half the timeout between checks: an incomplete datagram lives 1 to 1.5 s. */
+		r->reasm_armed = false;
+		reasm_expire(&r->reasm, now_ns() / 1000000u);
+		if (reasm_pending(&r->reasm))
+			arm_reasm(r);
+		break;
 	case UD_TIMER:
 		if (cqe->res != sizeof(r->timer_ticks))
 			return fail(MCR_EXIT_OSERR, "timerfd read: %s",
@@ -1262,5 +1464,9 @@ const struct mcr_counters *ring_counters(struct mcr_ring *r)
 	}
 	r->c.time_ns = now_ns();
 	r->c.uptime_ms = (r->c.time_ns - r->start_ns) / 1000000u;
+	r->c.frag_reassembled = r->reasm.reassembled;
+	r->c.frag_timeout = r->reasm.timeout;
+	r->c.frag_evicted = r->reasm.evicted;
+	r->c.frag_invalid = r->reasm.invalid;
 	return &r->c;
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests for parse.c: the command line, DSCP names, address text and every verdict of
- * parse_frame(). Frames are built byte by byte here; their IPv4 checksums come from our own
- * RFC 1071 helper, itself checked against a published header. Expected values come from the
- * spec, never from the code under test.
+ * parse_frame(), VLAN matching, fragments and UDP checksums included. Frames are built byte by
+ * byte here; their IPv4 and UDP checksums come from our own RFC 1071 helpers, checked against
+ * a published header and a worked example. Expected values come from the spec, never from the
+ * code under test.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -114,6 +115,7 @@ static void assert_defaults_except_required(const struct mcr_config *cfg)
 	ck_assert_uint_eq(cfg->stats_interval_ms, 0);
 	ck_assert_int_eq(cfg->stats_format, MCR_STATS_KV);
 	ck_assert(!cfg->no_join);
+	ck_assert_uint_eq(cfg->vlan, 0);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -498,6 +500,34 @@ START_TEST(test_args_no_join)
 }
 END_TEST
 
+/* --vlan takes an 802.1Q VLAN ID: 1 to 4094 (0 means a priority tag, 4095 is reserved). */
+START_TEST(test_args_vlan)
+{
+	static const struct {
+		const char *text;
+		uint16_t vid;
+	} ok[] = { { "1", 1 }, { "2", 2 }, { "100", 100 }, { "4093", 4093 }, { "4094", 4094 } };
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN], joined[32];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_msg(PARSE(&cfg, err, BASE, "--vlan", ok[i].text) == MCR_PARSE_RUN,
+			      "--vlan %s: %s", ok[i].text, err);
+		ck_assert_uint_eq(cfg.vlan, ok[i].vid);
+		snprintf(joined, sizeof(joined), "--vlan=%s", ok[i].text);
+		ck_assert_msg(PARSE(&cfg, err, joined, BASE) == MCR_PARSE_RUN, "%s: %s", joined,
+			      err);
+		ck_assert_uint_eq(cfg.vlan, ok[i].vid);
+		/* Nothing else moves. */
+		ck_assert_str_eq(cfg.ingress, "eth0");
+		ck_assert_uint_eq(cfg.port, 5000);
+		ck_assert_int_eq(cfg.dscp, MCR_DSCP_KEEP);
+	}
+	ck_assert_int_eq(PARSE(&cfg, err, BASE), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.vlan, 0);
+}
+END_TEST
+
 START_TEST(test_args_help_version)
 {
 	struct mcr_config cfg;
@@ -555,6 +585,7 @@ static const struct arg_error arg_errors[] = {
 	{ { BASE, "--count" }, "--count", NULL },
 	{ { BASE, "--stats-interval" }, "--stats-interval", NULL },
 	{ { BASE, "--stats-format" }, "--stats-format", NULL },
+	{ { BASE, "--vlan" }, "--vlan", NULL },
 	/* Given twice. */
 	{ { BASE, "-i", "eth1" }, "-i", "given twice" },
 	{ { BASE, "--in=eth1" }, "--in", "given twice" },
@@ -574,6 +605,8 @@ static const struct arg_error arg_errors[] = {
 	{ { BASE, "--stats-format", "kv", "--stats-format", "json" }, "--stats-format",
 	  "given twice" },
 	{ { BASE, "--no-join", "--no-join" }, "--no-join", "given twice" },
+	{ { BASE, "--vlan", "100", "--vlan", "100" }, "--vlan", "given twice" },
+	{ { BASE, "--vlan=100", "--vlan=200" }, "--vlan", "given twice" },
 	{ { "-h", "-h" }, "-h", "given twice" },
 	{ { "--help", "-h" }, "-h", "given twice" },
 	{ { "-V", "--version" }, "--version", "given twice" },
@@ -698,6 +731,21 @@ static const struct arg_error arg_errors[] = {
 	{ { BASE, "--stats-format", "" }, "--stats-format", NULL },
 	{ { BASE, "--stats-format", "kvjson" }, "kvjson", NULL },
 	{ { BASE, "--stats-format=jso" }, "jso", NULL },
+	/* --vlan: 0 is a priority tag, not a VLAN; 4095 is reserved (IEEE 802.1Q). */
+	{ { BASE, "--vlan", "0" }, "--vlan", NULL },
+	{ { BASE, "--vlan=0" }, "--vlan", NULL },
+	{ { BASE, "--vlan", "4095" }, "4095", NULL },
+	{ { BASE, "--vlan", "4096" }, "4096", NULL },
+	{ { BASE, "--vlan", "65636" }, "65636", NULL },
+	{ { BASE, "--vlan", "99999999999999999999" }, "99999999999999999999", NULL },
+	{ { BASE, "--vlan", "abc" }, "abc", NULL },
+	{ { BASE, "--vlan", "-1" }, "-1", NULL },
+	{ { BASE, "--vlan", "" }, "--vlan", NULL },
+	{ { BASE, "--vlan", "1.5" }, "1.5", NULL },
+	{ { BASE, "--vlan", "100x" }, "100x", NULL },
+	{ { BASE, "--vlan", "0x64" }, "0x64", NULL },
+	{ { BASE, "--vlan", " 100" }, " 100", NULL },
+	{ { BASE, "--vlan=abc" }, "abc", NULL },
 };
 
 #define N_ARG_ERRORS ((int)(sizeof(arg_errors) / sizeof(arg_errors[0])))
@@ -901,15 +949,15 @@ END_TEST
 /* Frame builder                                                                             */
 
 static const char *const vname[MCR_VERDICTS] = {
-	[MCR_RELAY] = "RELAY",		[MCR_DROP_TRUNCATED] = "TRUNCATED",
-	[MCR_DROP_MALFORMED] = "MALFORMED", [MCR_DROP_CHECKSUM] = "CHECKSUM",
-	[MCR_DROP_FRAGMENT] = "FRAGMENT",	[MCR_DROP_UNMATCHED] = "UNMATCHED",
-	[MCR_DROP_VLAN] = "VLAN",
+	[MCR_RELAY] = "RELAY",		[MCR_FRAGMENT] = "FRAGMENT",
+	[MCR_DROP_TRUNCATED] = "TRUNCATED", [MCR_DROP_MALFORMED] = "MALFORMED",
+	[MCR_DROP_CHECKSUM] = "CHECKSUM",	[MCR_DROP_FRAGMENT] = "DROP_FRAGMENT",
+	[MCR_DROP_UNMATCHED] = "UNMATCHED", [MCR_DROP_VLAN] = "VLAN",
 };
 
 static const char *verdict_text(enum mcr_verdict v)
 {
-	return (unsigned int)v < MCR_VERDICTS ? vname[v] : "out of range";
+	return (unsigned int)v < MCR_VERDICTS && vname[v] ? vname[v] : "out of range";
 }
 
 static void put16(uint8_t *p, uint32_t v)
@@ -942,6 +990,23 @@ static uint16_t csum16(const uint8_t *p, size_t len)
 	return (uint16_t)~sum;
 }
 
+/*
+ * RFC 768: the same sum over the pseudo-header (source, destination, zero, protocol 17, UDP
+ * length) and the len bytes of UDP header and payload. 0 when a checksum in place is right.
+ */
+static uint16_t udp_csum16(const uint8_t *src, const uint8_t *dst, const uint8_t *udp,
+			   uint32_t len)
+{
+	uint8_t pseudo[12] = { src[0], src[1], src[2], src[3], dst[0], dst[1], dst[2], dst[3],
+			       0, 17, (uint8_t)(len >> 8), (uint8_t)len };
+	uint32_t sum = (uint16_t)~csum16(pseudo, sizeof(pseudo));
+
+	sum += (uint16_t)~csum16(udp, len);
+	while (sum > 0xffff)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 #define GROUP IP4(239, 0, 0, 1)
 #define SOURCE IP4(10, 0, 0, 1)
@@ -961,7 +1026,10 @@ struct frame_spec {
 	uint32_t src, dst;	/* host order */
 	uint16_t sport, dport;
 	int udp_len;		/* -1 for the bytes built */
-	uint16_t udp_csum;
+	uint16_t udp_csum;	/* the checksum field as given, when not udp_csum_auto */
+	bool udp_csum_auto;	/* the right checksum over the UDP bytes built */
+	bool csum_ok;		/* the frame's claim that the kernel verified it */
+	uint16_t ip_id;
 	uint32_t payload_len;
 	uint32_t trailer;	/* link padding after the datagram */
 	uint16_t csum_xor;	/* nonzero: the IPv4 checksum is wrong by these bits */
@@ -983,6 +1051,7 @@ static struct frame_spec spec_default(void)
 		.dport = GROUP_PORT,
 		.udp_len = -1,
 		.payload_len = PAYLOAD_LEN,
+		.ip_id = 0x1c46,
 	};
 }
 
@@ -1032,7 +1101,7 @@ static struct built build(const struct frame_spec *s)
 	ip[0] = (uint8_t)(s->version << 4 | (s->ihl & 0xf));
 	ip[1] = s->tos;
 	put16(ip + 2, s->tot_len < 0 ? dgram : (uint32_t)s->tot_len);
-	put16(ip + 4, 0x1c46);
+	put16(ip + 4, s->ip_id);
 	put16(ip + 6, s->frag);
 	ip[8] = s->ttl;
 	ip[9] = s->proto;
@@ -1049,10 +1118,15 @@ static struct built build(const struct frame_spec *s)
 	put16(udp + 6, s->udp_csum);
 	for (uint32_t i = 0; i < s->payload_len; i++)
 		udp[UDP_LEN + i] = payload_byte(i);
+	if (s->udp_csum_auto) {
+		uint16_t c = udp_csum16(ip + 12, ip + 16, udp, UDP_LEN + s->payload_len);
+
+		put16(udp + 6, c ? c : 0xffff);	/* RFC 768: a sum of 0 is sent as all ones */
+	}
 	memset(b.buf + b.end, 0xee, s->trailer);
 	b.f = (struct mcr_frame){ .data = b.buf, .caplen = b.len, .wirelen = b.len,
 				  .link = s->link, .vlan_valid = s->vlan_valid,
-				  .vlan_tci = s->vlan_tci };
+				  .vlan_tci = s->vlan_tci, .csum_ok = s->csum_ok };
 	return b;
 }
 
@@ -1075,10 +1149,18 @@ static struct mcr_match match_source(uint32_t src)
 	return m;
 }
 
+static struct mcr_match match_vlan(uint16_t vid)
+{
+	struct mcr_match m = match_default();
+
+	m.vlan = vid;
+	return m;
+}
+
 struct outcome {
 	enum mcr_verdict v;
 	struct mcr_datagram d;
-	long payload_off;	/* d.payload - first byte of the frame, when relayed */
+	long payload_off;	/* d.payload - first byte of the frame, when relayed or a fragment */
 };
 
 /*
@@ -1101,7 +1183,7 @@ static struct outcome run(const struct built *b, uint32_t caplen, uint32_t wirel
 	f.wirelen = wirelen;
 	memset(&o.d, 0xa5, sizeof(o.d));
 	o.v = parse_frame(&f, m, &o.d);
-	if (o.v == MCR_RELAY) {
+	if (o.v == MCR_RELAY || o.v == MCR_FRAGMENT) {
 		uintptr_t start = (uintptr_t)copy, p = (uintptr_t)o.d.payload;
 
 		ck_assert_msg(p >= start && p <= start + caplen && o.d.len <= start + caplen - p,
@@ -2368,6 +2450,7 @@ static Suite *args_suite(void)
 	tcase_add_test(ok, test_args_stats_interval);
 	tcase_add_test(ok, test_args_stats_format);
 	tcase_add_test(ok, test_args_no_join);
+	tcase_add_test(ok, test_args_vlan);
 	tcase_add_test(ok, test_args_help_version);
 	tcase_add_loop_test(bad, test_args_errors, 0, N_ARG_ERRORS);
 	tcase_add_test(bad, test_args_out_too_many);

@@ -236,3 +236,65 @@ mcr_summary() {
 	echo "$line"
 	[ "$MCR_FAILED" -eq 0 ]
 }
+
+# --- Running mcr and receivers in the topology. These expect WORK (a temp dir), MCR (the
+# binary), RECV (the receiver) and the namespace variables that mcr_topology sets.
+
+# start_mcr ARGS...: mcr in the relay, stderr in $WORK/mcr.log; waits for its start line.
+start_mcr() {
+	: >"$WORK/mcr.log"
+	# shellcheck disable=SC2086 # MCR_WRAP is a command line, e.g. setpriv and its flags
+	ip netns exec "$RLY" ${MCR_WRAP:-} "$MCR" "$@" 2>"$WORK/mcr.log" &
+	MCR_PID=$!
+	for _ in $(seq 100); do
+		grep -q ': relaying ' "$WORK/mcr.log" && return 0
+		kill -0 "$MCR_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "mcr did not start: $(cat "$WORK/mcr.log")"
+	return 1
+}
+
+# mcr_wait_log TEXT: bounded wait for a line of mcr's stderr.
+mcr_wait_log() {
+	for _ in $(seq 100); do
+		grep -q "$1" "$WORK/mcr.log" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# stop_mcr: SIGTERM, then MCR_STATUS holds its exit status.
+stop_mcr() {
+	kill -TERM "$MCR_PID" 2>/dev/null
+	wait "$MCR_PID"
+	MCR_STATUS=$?
+	MCR_PID=
+}
+
+# counters: ask for a counter line and wait until it is there; $WORK/counters holds it.
+counters() {
+	local before
+	before=$(grep -c 'rx_packets=' "$WORK/mcr.log")
+	kill -USR1 "$MCR_PID"
+	for _ in $(seq 100); do
+		[ "$(grep -c 'rx_packets=' "$WORK/mcr.log")" -gt "$before" ] && break
+		sleep 0.02
+	done
+	grep 'rx_packets=' "$WORK/mcr.log" | tail -n 1 >"$WORK/counters"
+}
+
+c() { mcr_kv "$WORK/counters" "$1"; }
+
+# receive NAME NS ADDR:PORT [IFACE] [receiver args]: a receiver in the background, ready.
+receive() {
+	local name=$1 ns=$2 at=$3 ifc=$4
+	shift 4
+	rm -f "$WORK/$name.ready"
+	ip netns exec "$ns" "$RECV" -g "$at" ${ifc:+-I "$ifc"} -R "$WORK/$name.ready" "$@" \
+		>"$WORK/$name.out" 2>&1 &
+	eval "${name}_PID=$!"
+	mcr_wait_file "$WORK/$name.ready" 5
+}
+
+r() { mcr_kv "$WORK/$1.out" "$2"; }

@@ -38,12 +38,12 @@ else
 fi
 
 # commands FILE...: each "mcr -..." command in the text, continuation lines joined, one a line;
-# usage forms (with [ or |) are not commands.
+# usage forms (with IFACE or |) are not commands.
 commands() {
 	cat "$@" | awk '
 		cont { line = line " " $0; if (!sub(/\\$/, "", line)) { print line; cont = 0 } next }
 		/^[ \t]+mcr -[-a-zA-Z]/ { line = $0; if (sub(/\\$/, "", line)) cont = 1; else print line }' |
-		grep -v -e '\[' -e ' | ' | sed 's/^[ \t]*//'
+		grep -v -e 'IFACE' -e ' | ' | sed 's/^[ \t]*//'
 }
 
 name="every mcr command in README and mcr.1 parses (mcr ARGS -h exits 0)"

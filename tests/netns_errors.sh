@@ -88,7 +88,7 @@ expect "unicast through an interface without an IPv4 address: exit 66 too" 66 \
 
 # 5. The known ones, each one line with its status.
 expect "group that is not multicast: exit 64" 64 \
-	"^mcr: -g 198.18.1.1:5000: not a multicast group \(224.0.0.0/4\) \(see mcr --help\)$" \
+	"^mcr: -g 198.18.1.1:5000: not a multicast group \(224.0.0.0/4 or ff00::/8\) \(see mcr --help\)$" \
 	-- "$MCR" -i r0 -g 198.18.1.1:5000 -o 239.0.0.2:6000@r1
 expect "ingress interface missing: exit 66" 66 "^mcr: eth7: no such interface \(see ip link\)$" \
 	-- "$MCR" -i eth7 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1

@@ -22,16 +22,6 @@ wait_exit() {
 	mcr_wait_pid "$1" "$2"
 }
 
-# receive NAME ADDR:PORT [receiver args]: a receiver in RCV, in the background, ready.
-receive() {
-	local name=$1 at=$2
-	shift 2
-	rm -f "$WORK/$name.ready"
-	mcr_bg "$WORK/$name.out" "$RCV" "$RECV" -g "$at" -R "$WORK/$name.ready" "$@"
-	eval "${name}_PID=$MCR_BG_PID"
-	mcr_wait_file "$WORK/$name.ready" 5
-}
-
 # start_ready LOG ARGS...: mcr in RLY with --ready-fd 3 on a FIFO, stderr to LOG. READY is the
 # line it wrote (empty when it wrote none within 5 s); READY_EOF is 1 when the FIFO reached
 # end-of-file right after, as it does once mcr closed it. MCR_PID is its PID.
@@ -84,7 +74,7 @@ test_duration() {
 	fi
 
 	name="--duration stops a relay in mid-stream; what it relayed arrived"
-	receive rx 198.18.2.2:6000 -w 1000 -T 10 || { mcr_fail "$name" receiver; return; }
+	receive rx "$RCV" 198.18.2.2:6000 "" -w 1000 -T 10 || { mcr_fail "$name" receiver; return; }
 	start_ready "$WORK/dur2.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 --duration 0.5 ||
 		{ mcr_fail "$name" "not ready: $(cat "$WORK/dur2.log")"; return; }
 	local pid=$MCR_PID
@@ -124,7 +114,7 @@ test_ready_fd() {
 
 	name="a stream sent the moment 'ready' arrives is relayed whole"
 	local n=2000
-	receive rx 198.18.2.2:6000 -n $n -T 10 || { mcr_fail "$name" receiver; return; }
+	receive rx "$RCV" 198.18.2.2:6000 "" -n $n -T 10 || { mcr_fail "$name" receiver; return; }
 	start_ready "$WORK/ready2.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 -c $n ||
 		{ mcr_fail "$name" "not ready: $(cat "$WORK/ready2.log")"; return; }
 	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 20000 -l 200 >/dev/null

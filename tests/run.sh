@@ -39,6 +39,7 @@ run_suite "operations unit tests under ASan and UBSan" tests/check_ops_san
 for t in tests/netns_*.sh; do
 	run_suite "$t" "$t"
 done
+run_suite "fuzz targets, a short run each" tests/fuzz_smoke.sh
 
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"

@@ -1,0 +1,678 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# tests/bench.sh - `sudo make bench`: mcr side by side with no relay at all (direct), socat, and
+# the kernel's own multicast forwarding set up by smcroute, on the namespaces of tests/lib.sh.
+# A benchmark, not a test: it asserts nothing. It prints one markdown table of medians, a
+# summary, a density run (32 relays on one host) and mcr's footprint, on stdout and into a
+# results file; progress goes to stderr. Every packet stays in namespaces made here and deleted
+# at exit, and every stream is bounded in count and in time.
+#
+#   direct  no relay: a receiver in RLY joined on r0, rp_filter off. The latency baseline.
+#   mcr     mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000; rp_filter=1, no route back.
+#   socat   socat from a socket joined on r0 to 198.18.2.2:6000; needs rp_filter off and a route.
+#   kernel  multicast routing r0 -> r1 installed by smcrouted; the receiver joins on v1.
+#
+# Quick run:  BENCH_RATES="10000 50000" BENCH_SIZES=1316 BENCH_REPS=1 tests/bench.sh
+#   BENCH_RATES    offered pps; 0 is as fast as the sender goes    (10000 ... 400000 0)
+#   BENCH_SIZES    UDP payload bytes                               (64 1316 1472)
+#   BENCH_REPS     runs per cell; the table shows medians          (3)
+#   BENCH_METHODS  some of: direct mcr socat kernel                (all four)
+#   BENCH_MAX_N    datagrams per run at most; a paced run is also at most 4 s   (200000)
+#   BENCH_EXTRAS   some of: density footprint                      (both)
+
+set -u
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+RATES=${BENCH_RATES:-"10000 50000 100000 200000 400000 0"}
+SIZES=${BENCH_SIZES:-"64 1316 1472"}
+REPS=${BENCH_REPS:-3}
+METHODS=${BENCH_METHODS:-"direct mcr socat kernel"}
+MAX_N=${BENCH_MAX_N:-200000}
+EXTRAS=${BENCH_EXTRAS-"density footprint"}
+
+GROUP=239.0.0.1:5000
+OUT=198.18.2.2:6000		# mcr's and socat's destination: the receiver in RCV
+SRC_NET=198.19.50.0/24		# the sender's network, routable from RLY only when asked
+RUN_S=4				# a paced run lasts at most this many seconds of stream
+RX_IDLE_MS=500			# a receiver stops this long after its last datagram
+SETTLE_S=0.2			# between runs, for queues to drain
+WARMUP_N=2000			# datagrams at 10 kpps after a relay starts: ARP, mroute cache
+DENSITY_STREAMS=32
+DENSITY_RATE=5000		# pps per stream
+DENSITY_S=5
+DENSITY_SIZE=1316
+START_TRIALS=5
+START_RATE=10000		# pps while mcr starts: one datagram every 100 us
+LOAD_RATE=100000		# pps for the RSS under load
+CLK_TCK=$(getconf CLK_TCK)
+
+RELAY_PID=
+DENSITY_PIDS=()
+RX_NS='' RX_AT='' RX_IF=''	# where the stream comes out: the receiver's namespace, address, iface
+
+say() { echo "bench: $*" >&2; }
+
+for v in "$REPS" "$MAX_N" $RATES $SIZES; do
+	case $v in
+	'' | *[!0-9]*)
+		echo "bench: '$v' is not a number (BENCH_RATES, BENCH_SIZES, BENCH_REPS, BENCH_MAX_N)" >&2
+		exit 2
+		;;
+	esac
+done
+for s in $SIZES; do
+	if [ "$s" -lt 32 ] || [ "$s" -gt 1472 ]; then
+		echo "bench: size $s: want 32..1472 bytes (the header, and one 1500-byte frame)" >&2
+		exit 2
+	fi
+done
+
+mcr_require_root
+mcr_need_tools sender receiver
+if [ ! -x "$MCR_BIN" ]; then
+	echo "bench: $MCR_BIN not built (make mcr)" >&2
+	exit 1
+fi
+methods=
+for m in $METHODS; do
+	case $m in
+	direct | mcr) ;;
+	socat) command -v socat >/dev/null || { say "socat not installed: skipped"; continue; } ;;
+	kernel)
+		command -v smcrouted >/dev/null || { say "smcrouted not installed: skipped"; continue; }
+		;;
+	*)
+		echo "bench: method $m: want direct, mcr, socat or kernel" >&2
+		exit 2
+		;;
+	esac
+	methods="$methods $m"
+done
+METHODS=${methods# }
+
+RESULT_DIR=$(mktemp -d /tmp/mcr-bench.XXXXXX) || exit 1
+RAW=$RESULT_DIR/runs.tsv
+RESULTS=$RESULT_DIR/bench-results.md
+START_TIME=$SECONDS
+
+mcr_topology
+bench_cleanup() {
+	local p
+	for p in $RELAY_PID "${DENSITY_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	mcr_cleanup
+}
+trap bench_cleanup EXIT
+
+# --- The relay host's two modes.
+
+# rly_strict: the real scenario. rp_filter=1 and no route back: only a packet socket sees it.
+rly_strict() {
+	mcr_sysctl "$RLY" net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.r0.rp_filter=1
+	ip -n "$RLY" route del "$SRC_NET" 2>/dev/null
+}
+
+# rly_routable: what socat and kernel forwarding need: no RPF drop, and a route to the source.
+rly_routable() {
+	mcr_sysctl "$RLY" net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.r0.rp_filter=0
+	ip -n "$RLY" route replace "$SRC_NET" dev r0
+}
+
+# --- Measuring a process and the host.
+
+# cpu_ns PID: nanoseconds on CPU of all its threads (io_uring workers included).
+cpu_ns() {
+	local f t s=0
+	for f in /proc/"$1"/task/*/schedstat; do
+		read -r t _ 2>/dev/null <"$f" && s=$((s + t))
+	done
+	echo "$s"
+}
+
+rss_kib() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo -
+}
+
+# host_busy: clock ticks all CPUs spent in user, system, irq and softirq: sender, relay,
+# receiver and the kernel's packet work, wherever it runs.
+host_busy() {
+	local _cpu user nice sys _idle _iowait irq softirq _rest
+	read -r _cpu user nice sys _idle _iowait irq softirq _rest </proc/stat
+	echo $((user + nice + sys + irq + softirq))
+}
+
+# wait_for_line FILE PATTERN PID: until PATTERN is in FILE; 1 if PID died or 5 s passed.
+wait_for_line() {
+	local i
+	for ((i = 0; i < 250; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.02
+	done
+	return 1
+}
+
+# stop_pid PID: SIGTERM, up to 5 s to exit, then SIGKILL; reaps it.
+stop_pid() {
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# counters PID LOG: asks mcr for its counter line; prints it once it is in LOG.
+counters() {
+	local before i
+	before=$(grep -c 'rx_packets=' "$2")
+	kill -USR1 "$1" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c 'rx_packets=' "$2")" -gt "$before" ] && break
+		sleep 0.02
+	done
+	grep 'rx_packets=' "$2" | tail -n 1
+}
+
+kv() { tr ' ' '\n' | sed -n "s/^$1=//p" | tail -n 1; }
+
+# --- Relays.
+
+# start_relay METHOD SIZE: puts RLY in the mode METHOD needs, starts its relay (RELAY_PID) and
+# points the receiver (RX_NS, RX_AT, RX_IF) at where the stream comes out; then warms up.
+start_relay() {
+	local log=$MCR_TMP/relay.log
+	RELAY_PID=
+	: >"$log"
+	case $1 in
+	direct)
+		rly_routable
+		RX_NS=$RLY RX_AT=$GROUP RX_IF=r0
+		;;
+	mcr)
+		rly_strict
+		ip netns exec "$RLY" "$MCR_BIN" -i r0 -g "$GROUP" -o "$OUT" 2>"$log" &
+		RELAY_PID=$!
+		wait_for_line "$log" ': relaying ' "$RELAY_PID" ||
+			{ say "mcr did not start: $(cat "$log")"; return 1; }
+		RX_NS=$RCV RX_AT=$OUT RX_IF=
+		;;
+	socat)
+		rly_routable
+		ip netns exec "$RLY" socat -u \
+			UDP4-RECV:5000,ip-add-membership=239.0.0.1:r0,rcvbuf=4194304 \
+			UDP4-SENDTO:198.18.2.2:6000,sndbuf=4194304 2>"$log" &
+		RELAY_PID=$!
+		# Joined: the group shows up on r0 (no one else in RLY joins it now).
+		wait_for_line "/proc/$RELAY_PID/net/igmp" 010000EF "$RELAY_PID" ||
+			{ say "socat did not start: $(cat "$log")"; return 1; }
+		RX_NS=$RCV RX_AT=$OUT RX_IF=
+		;;
+	kernel)
+		rly_routable
+		cat >"$MCR_TMP/smcroute.conf" <<-EOF
+			phyint r0 enable
+			phyint r1 enable
+			mroute from r0 group 239.0.0.1 to r1
+		EOF
+		rm -f "$MCR_TMP/smcroute.pid"
+		# -n foreground, -N only the phyints enabled above, -c 0 never flush the (S,G)
+		# route learned from the (*,G) rule; socket and PID file our own.
+		ip netns exec "$RLY" smcrouted -n -N -c 0 -f "$MCR_TMP/smcroute.conf" \
+			-u "$MCR_TMP/smcroute.sock" -P "$MCR_TMP/smcroute.pid" >"$log" 2>&1 &
+		RELAY_PID=$!
+		mcr_wait_file "$MCR_TMP/smcroute.pid" 5 ||
+			{ say "smcrouted did not start: $(cat "$log")"; return 1; }
+		RX_NS=$RCV RX_AT=$GROUP RX_IF=v1
+		;;
+	esac
+	run_one "$1" "$2" 10000 warmup "$WARMUP_N" /dev/null
+}
+
+stop_relay() {
+	[ -n "$RELAY_PID" ] && stop_pid "$RELAY_PID"
+	RELAY_PID=
+}
+
+# --- One run.
+
+# run_one METHOD SIZE RATE REP N OUT: N datagrams of SIZE bytes at RATE pps through the relay
+# now running; appends one tab-separated line to OUT. Raw values: derived ones come later.
+run_one() {
+	local method=$1 size=$2 rate=$3 rep=$4 n=$5 out=$6
+	local limit rx cpu0=0 cpu1=0 host0 host1 rss=- relay_ns=- tx r
+	limit=$((rate > 0 ? n / rate + 5 : 15))	# seconds the sender may take, at most
+	rm -f "$MCR_TMP/rx.ready"
+	ip netns exec "$RX_NS" "$MCR_RECEIVER" -g "$RX_AT" ${RX_IF:+-I "$RX_IF"} -n "$n" \
+		-w "$RX_IDLE_MS" -T $((limit + 5)) -R "$MCR_TMP/rx.ready" >"$MCR_TMP/rx.out" 2>&1 &
+	rx=$!
+	if ! mcr_wait_file "$MCR_TMP/rx.ready" 5; then
+		say "receiver did not start: $(cat "$MCR_TMP/rx.out")"
+		kill "$rx" 2>/dev/null
+		wait "$rx" 2>/dev/null
+		return 1
+	fi
+	[ -n "$RELAY_PID" ] && cpu0=$(cpu_ns "$RELAY_PID")
+	host0=$(host_busy)
+	ip netns exec "$SND" "$MCR_SENDER" -d "$GROUP" -I s0 -n "$n" -r "$rate" -l "$size" \
+		-T "$limit" >"$MCR_TMP/tx.out" 2>&1
+	wait "$rx"	# bounded by its -T
+	host1=$(host_busy)
+	if [ -n "$RELAY_PID" ]; then
+		cpu1=$(cpu_ns "$RELAY_PID")
+		rss=$(rss_kib "$RELAY_PID")
+		# Kernel forwarding runs in softirq, not in smcrouted: its CPU is not the relay's.
+		[ "$method" != kernel ] && relay_ns=$((cpu1 - cpu0))
+	fi
+	tx=$(tail -n 1 "$MCR_TMP/tx.out")
+	r=$(tail -n 1 "$MCR_TMP/rx.out")
+	if [ -z "$(echo "$r" | kv unique)" ] || [ -z "$(echo "$tx" | kv sent)" ]; then
+		say "$method $size B $rate pps: no result: $tx | $r"
+		return 1
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+		"$method" "$size" "$rate" "$rep" "$n" "$(echo "$tx" | kv sent)" \
+		"$(echo "$tx" | kv pps)" "$(echo "$r" | kv unique)" "$(echo "$r" | kv lost)" \
+		"$(echo "$r" | kv corrupt)" "$(echo "$r" | kv reordered)" "$(echo "$r" | kv dup)" \
+		"$(echo "$r" | kv rx_pps)" "$(echo "$r" | kv lat_avg_us)" \
+		"$(echo "$r" | kv lat_p99_us)" "$relay_ns" "$rss" "$((host1 - host0))" >>"$out"
+	sleep "$SETTLE_S"
+}
+
+# --- The report: medians per (method, size, rate), then the summary.
+
+# report: markdown from $RAW on stdout.
+report() {
+	awk -F'\t' -v methods="$METHODS" -v sizes="$SIZES" -v rates="$RATES" -v tck="$CLK_TCK" '
+	function sortv(a, k,   i, j, t) {
+		for (i = 2; i <= k; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+			}
+	}
+	# The median of field f over the runs of cell c; "-" when no run has a number there.
+	function med(c, f,   i, k, a) {
+		k = 0
+		for (i = 1; i <= runs[c]; i++)
+			if (v[c, i, f] != "-" && v[c, i, f] != "")
+				a[++k] = v[c, i, f] + 0
+		if (!k)
+			return "-"
+		sortv(a, k)
+		return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+	}
+	function fmt(x, spec) { return x == "-" ? "-" : sprintf(spec, x) }
+	# Never rounds a lossy cell up to 100.
+	function pct(x) { return x == "-" ? "-" : sprintf("%.2f", int(x * 100) / 100) }
+	function offered(r) { return r == 0 ? "max" : r }
+	function sub_(a, b) { return a == "-" || b == "-" ? "-" : a - b }
+	function lossless_rate(m, s,   i, r, c, best) {
+		best = ""
+		for (i = 1; i <= nr; i++) {
+			r = R[i]; c = m SUBSEP s SUBSEP r
+			if (runs[c] && lossy[c] == 0)
+				if (best == "" || r == 0 || (best != 0 && r + 0 > best + 0))
+					best = r
+		}
+		return best
+	}
+	# An offered rate as pps: unthrottled counts as what the sender reached.
+	function eff(m, s, r) { return r == 0 ? med(m SUBSEP s SUBSEP r, "txpps") : r }
+	function show_rate(m, s, r) {
+		return r == "" ? "none" : r == 0 ? sprintf("max (%.0f pps)", eff(m, s, r)) : r
+	}
+	BEGIN {
+		nm = split(methods, M, " "); ns = split(sizes, S, " "); nr = split(rates, R, " ")
+	}
+	{
+		c = $1 SUBSEP $2 SUBSEP $3
+		i = ++runs[c]
+		sent = $6; uniq = $8
+		v[c, i, "txpps"] = $7
+		v[c, i, "deliv"] = sent > 0 ? 100 * uniq / sent : 0
+		v[c, i, "rxpps"] = $13
+		v[c, i, "cpu"] = $16 == "-" || uniq == 0 ? "-" : $16 / uniq
+		v[c, i, "lat"] = $14
+		v[c, i, "p99"] = $15
+		v[c, i, "rss"] = $17
+		v[c, i, "lost"] = $9
+		v[c, i, "corrupt"] = $10
+		v[c, i, "reord"] = $11
+		v[c, i, "host"] = uniq ? $18 * 1e9 / tck / uniq : "-"
+		if (!(uniq == sent && sent == $5 && $10 == 0))
+			lossy[c]++
+	}
+	END {
+		print "| method | size | offered pps | sender pps | delivered % | rx pps | CPU ns/pkt" \
+		    " | lat avg us | lat p99 us | added avg us | added p99 us | RSS KiB" \
+		    " | lost | corrupt | reordered | host CPU ns/pkt |"
+		print "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+		for (a = 1; a <= nm; a++) for (b = 1; b <= ns; b++) for (d = 1; d <= nr; d++) {
+			m = M[a]; s = S[b]; r = R[d]; c = m SUBSEP s SUBSEP r
+			if (!runs[c])
+				continue
+			base = "direct" SUBSEP s SUBSEP r
+			lat = med(c, "lat"); p99 = med(c, "p99")
+			add = add99 = "-"
+			if (m != "direct" && runs[base]) {
+				add = sub_(lat, med(base, "lat")); add99 = sub_(p99, med(base, "p99"))
+			}
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			    m, s, offered(r), fmt(med(c, "txpps"), "%.0f"), pct(med(c, "deliv")),
+			    fmt(med(c, "rxpps"), "%.0f"), fmt(med(c, "cpu"), "%.0f"), fmt(lat, "%.1f"),
+			    fmt(p99, "%.1f"), fmt(add, "%.1f"), fmt(add99, "%.1f"),
+			    fmt(med(c, "rss"), "%.0f"), fmt(med(c, "lost"), "%.0f"),
+			    fmt(med(c, "corrupt"), "%.0f"), fmt(med(c, "reord"), "%.0f"),
+			    fmt(med(c, "host"), "%.0f")
+		}
+		print ""
+		print "Summary: lossless rate = the highest offered rate at which a method delivered" \
+		    " every datagram, intact, in every repetition."
+		print ""
+		for (b = 1; b <= ns; b++) {
+			s = S[b]
+			line = ""
+			for (a = 1; a <= nm; a++) {
+				m = M[a]; lr[m] = lossless_rate(m, s)
+				line = line (a > 1 ? ", " : "") m " " show_rate(m, s, lr[m])
+			}
+			printf "- %s B: lossless rate: %s\n", s, line
+			if (runs["direct" SUBSEP s SUBSEP 0])
+				printf "  - sender ceiling (direct, unthrottled): %.0f pps\n", \
+				    med("direct" SUBSEP s SUBSEP 0, "txpps")
+			if (("mcr" in lr) && ("socat" in lr) && lr["mcr"] != "" && lr["socat"] != "")
+				printf "  - mcr/socat lossless rate: %.2f\n", \
+				    eff("mcr", s, lr["mcr"]) / eff("socat", s, lr["socat"])
+			# CPU per packet where both delivered everything, at the highest such rate.
+			common = ""
+			for (d = 1; d <= nr; d++) {
+				r = R[d]; cm = "mcr" SUBSEP s SUBSEP r; cs = "socat" SUBSEP s SUBSEP r
+				if (runs[cm] && runs[cs] && !lossy[cm] && !lossy[cs] &&
+				    (common == "" || r == 0 || (common != 0 && r + 0 > common + 0)))
+					common = r
+			}
+			if (common != "") {
+				cm = "mcr" SUBSEP s SUBSEP common; cs = "socat" SUBSEP s SUBSEP common
+				if (med(cm, "cpu") != "-" && med(cs, "cpu") > 0)
+					printf "  - mcr/socat CPU ns/pkt at %s pps (both lossless): %.0f / %.0f = %.2f\n", \
+					    offered(common), med(cm, "cpu"), med(cs, "cpu"), \
+					    med(cm, "cpu") / med(cs, "cpu")
+				if (runs["direct" SUBSEP s SUBSEP common]) {
+					line = ""
+					for (a = 1; a <= nm; a++) {
+						m = M[a]; c = m SUBSEP s SUBSEP common
+						if (m == "direct" || !runs[c])
+							continue
+						line = line (line == "" ? "" : ", ") m " " \
+						    fmt(sub_(med(c, "host"), med("direct" SUBSEP s SUBSEP common, "host")), "%.0f")
+					}
+					printf "  - host CPU ns/pkt above direct at %s pps: %s\n", offered(common), line
+				}
+			}
+		}
+	}' "$RAW"
+}
+
+# --- Density: 32 relays, one stream each.
+
+# density_phase K: streams 1..K sent at DENSITY_RATE for DENSITY_S, all 32 relays watched.
+density_phase() {
+	local active=$1 k n=$((DENSITY_RATE * DENSITY_S)) host0 host1 rx_pids=() tx_pids=()
+	local -a cpu0 cpu1 rel0 rel1
+	for ((k = 1; k <= active; k++)); do
+		rm -f "$MCR_TMP/d$k.ready"
+		ip netns exec "$RCV" "$MCR_RECEIVER" -g "198.18.2.2:$((6000 + k))" -n "$n" -w 1000 \
+			-T $((DENSITY_S + 15)) -R "$MCR_TMP/d$k.ready" >"$MCR_TMP/d$k.rx" 2>&1 &
+		rx_pids+=($!)
+	done
+	for ((k = 1; k <= active; k++)); do
+		mcr_wait_file "$MCR_TMP/d$k.ready" 5 || say "density: receiver $k not ready"
+	done
+	for ((k = 1; k <= DENSITY_STREAMS; k++)); do
+		rel0[k]=$(counters "${DENSITY_PIDS[k - 1]}" "$MCR_TMP/d$k.log" | kv relayed)
+		cpu0[k]=$(cpu_ns "${DENSITY_PIDS[k - 1]}")
+	done
+	host0=$(host_busy)
+	for ((k = 1; k <= active; k++)); do
+		ip netns exec "$SND" "$MCR_SENDER" -d "239.0.1.$k:5000" -I s0 -n "$n" \
+			-r "$DENSITY_RATE" -l "$DENSITY_SIZE" -s "$k" -T $((DENSITY_S + 5)) \
+			>"$MCR_TMP/d$k.tx" 2>&1 &
+		tx_pids+=($!)
+	done
+	wait "${tx_pids[@]}" "${rx_pids[@]}"
+	host1=$(host_busy)
+	for ((k = 1; k <= DENSITY_STREAMS; k++)); do
+		cpu1[k]=$(cpu_ns "${DENSITY_PIDS[k - 1]}")
+		rel1[k]=$(counters "${DENSITY_PIDS[k - 1]}" "$MCR_TMP/d$k.log" | kv relayed)
+	done
+	for ((k = 1; k <= DENSITY_STREAMS; k++)); do
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$active" "$k" "$((cpu1[k] - cpu0[k]))" \
+			"$((rel1[k] - rel0[k]))" \
+			"$( ((k <= active)) && kv sent <"$MCR_TMP/d$k.tx" || echo 0)" \
+			"$( ((k <= active)) && kv unique <"$MCR_TMP/d$k.rx" || echo 0)" \
+			"$(rss_kib "${DENSITY_PIDS[k - 1]}")"
+	done >>"$RESULT_DIR/density.tsv"
+	echo "$active $((host1 - host0))" >>"$RESULT_DIR/density_host.txt"
+}
+
+density_run() {
+	local k rss_idle=0
+	say "density: $DENSITY_STREAMS mcr processes in RLY, one group each"
+	rly_strict
+	for ((k = 1; k <= DENSITY_STREAMS; k++)); do
+		ip netns exec "$RLY" "$MCR_BIN" -i r0 -g "239.0.1.$k:5000" \
+			-o "198.18.2.2:$((6000 + k))" 2>"$MCR_TMP/d$k.log" &
+		DENSITY_PIDS+=($!)
+	done
+	for ((k = 1; k <= DENSITY_STREAMS; k++)); do
+		if ! wait_for_line "$MCR_TMP/d$k.log" ': relaying ' "${DENSITY_PIDS[k - 1]}"; then
+			say "density: mcr $k did not start: $(cat "$MCR_TMP/d$k.log")"
+			return 1
+		fi
+		rss_idle=$((rss_idle + $(rss_kib "${DENSITY_PIDS[k - 1]}")))
+	done
+	: >"$RESULT_DIR/density.tsv"
+	: >"$RESULT_DIR/density_host.txt"
+	say "density: $DENSITY_STREAMS streams x $DENSITY_RATE pps x ${DENSITY_S} s"
+	density_phase "$DENSITY_STREAMS"
+	sleep 1
+	say "density: 1 stream x $DENSITY_RATE pps x ${DENSITY_S} s, the other 31 relays idle"
+	density_phase 1
+	for k in "${DENSITY_PIDS[@]}"; do
+		stop_pid "$k"
+	done
+	DENSITY_PIDS=()
+	awk -F'\t' -v streams="$DENSITY_STREAMS" -v rate="$DENSITY_RATE" -v secs="$DENSITY_S" \
+	    -v size="$DENSITY_SIZE" -v rss_idle="$rss_idle" -v tck="$CLK_TCK" \
+	    -v hostfile="$RESULT_DIR/density_host.txt" '
+	function sortv(a, k,   i, j, t) {
+		for (i = 2; i <= k; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+			}
+	}
+	{
+		p = $1; k = $2
+		cpu[p, k] = $3; rel[p, k] = $4; sent[p] += $5; got[p] += $6; rss[p] += $7
+	}
+	END {
+		while ((getline line < hostfile) > 0) {
+			split(line, h, " "); host[h[1]] = h[2]
+		}
+		printf "\n## Density: %d mcr processes on one ingress, %d pps x %d B each, %d s\n\n", \
+		    streams, rate, size, secs
+		print "| streams sent | relayed (all) | delivered % | CPU ns/pkt per relay min / median / max" \
+		    " | CPU ms, all relays | CPU ms, the idle relays (max of one) | host CPU ns/pkt | RSS KiB, all relays |"
+		print "|--:|--:|--:|--:|--:|--:|--:|--:|"
+		for (p = streams; p >= 1; p = (p == streams && streams > 1 ? 1 : 0)) {
+			n = 0; tot = 0; idle = 0; idlemax = 0; r = 0
+			for (k = 1; k <= streams; k++) {
+				tot += cpu[p, k]; r += rel[p, k]
+				if (k <= p && rel[p, k] > 0)
+					a[++n] = cpu[p, k] / rel[p, k]
+				else if (k > p) {
+					idle += cpu[p, k]
+					if (cpu[p, k] > idlemax)
+						idlemax = cpu[p, k]
+				}
+			}
+			sortv(a, n)
+			printf "| %d | %d | %.2f | %s | %.1f | %s | %.0f | %d |\n", p, r,
+			    sent[p] ? 100 * got[p] / sent[p] : 0,
+			    n ? sprintf("%.0f / %.0f / %.0f", a[1], a[int((n + 1) / 2)], a[n]) : "-",
+			    tot / 1e6, p < streams ? sprintf("%.3f (%.3f)", idle / 1e6, idlemax / 1e6) : "-",
+			    r ? host[p] * 1e9 / tck / r : 0, rss[p]
+			delete a
+		}
+		printf "\nIdle RSS of all %d relays together, before any traffic: %d KiB.\n", streams, rss_idle
+	}' "$RESULT_DIR/density.tsv"
+}
+
+# --- Footprint: binary, memory, time to the first relayed datagram.
+
+stamp_lines() {
+	local l
+	while IFS= read -r l; do
+		printf '%s %s\n' "${EPOCHREALTIME/[.,]/}" "$l"
+	done
+}
+
+footprint_run() {
+	local i pid rss_idle rss_load hwm t_exec t_line first n tx rx trials=
+	local log=$MCR_TMP/start.log
+	say "footprint: binary, RSS, start-up time ($START_TRIALS trials)"
+	rly_strict
+	ip netns exec "$RLY" "$MCR_BIN" -i r0 -g "$GROUP" -o "$OUT" 2>"$log" &
+	pid=$!
+	wait_for_line "$log" ': relaying ' "$pid" || { say "mcr did not start"; return 1; }
+	sleep 0.5
+	rss_idle=$(rss_kib "$pid")
+
+	# Under load: 1472-byte datagrams at LOAD_RATE for 2 s, RSS read halfway and after.
+	n=$((LOAD_RATE * 2))
+	rm -f "$MCR_TMP/rx.ready"
+	ip netns exec "$RCV" "$MCR_RECEIVER" -g "$OUT" -n "$n" -w 1000 -T 15 \
+		-R "$MCR_TMP/rx.ready" >"$MCR_TMP/rx.out" 2>&1 &
+	rx=$!
+	mcr_wait_file "$MCR_TMP/rx.ready" 5
+	ip netns exec "$SND" "$MCR_SENDER" -d "$GROUP" -I s0 -n "$n" -r "$LOAD_RATE" -l 1472 \
+		-T 10 >"$MCR_TMP/tx.out" 2>&1 &
+	tx=$!
+	sleep 1
+	rss_load=$(rss_kib "$pid")
+	wait "$tx" "$rx"
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+	stop_pid "$pid"
+
+	# Start-up: the stream already flows (and RPF drops it) when mcr is exec'd. A shell in
+	# RLY notes the wall clock and execs mcr; the receiver notes its first arrival.
+	for ((i = 1; i <= START_TRIALS; i++)); do
+		rm -f "$MCR_TMP/rx.ready" "$MCR_TMP/exec"
+		ip netns exec "$RCV" "$MCR_RECEIVER" -g "$OUT" -w 1000 -T 15 \
+			-R "$MCR_TMP/rx.ready" >"$MCR_TMP/rx.out" 2>&1 &
+		rx=$!
+		mcr_wait_file "$MCR_TMP/rx.ready" 5
+		ip netns exec "$SND" "$MCR_SENDER" -d "$GROUP" -I s0 -n $((START_RATE * 2)) \
+			-r "$START_RATE" -l 1316 -T 5 >"$MCR_TMP/tx.out" 2>&1 &
+		tx=$!
+		sleep 0.5
+		# shellcheck disable=SC2016
+		ip netns exec "$RLY" bash -c 'echo "$$ ${EPOCHREALTIME/[.,]/}" >"$0"; exec "$@"' \
+			"$MCR_TMP/exec" "$MCR_BIN" -i r0 -g "$GROUP" -o "$OUT" 2> >(stamp_lines >"$log") &
+		mcr_wait_file "$MCR_TMP/exec" 5
+		read -r pid t_exec <"$MCR_TMP/exec"
+		wait_for_line "$log" ': relaying ' "$pid"
+		wait "$tx" "$rx"
+		stop_pid "$pid"
+		t_line=$(awk '/: relaying / { print $1; exit }' "$log")
+		first=$(kv first_rx_realtime_ns <"$MCR_TMP/rx.out")
+		if [ -n "$t_line" ] && [ "${first:-0}" -gt 0 ]; then
+			trials="$trials $((t_line - t_exec)):$((first / 1000 - t_exec))"
+		else
+			say "footprint: start-up trial $i got no datagram: $(cat "$MCR_TMP/rx.out")"
+		fi
+	done
+	echo "$trials" | tr ' ' '\n' | awk -F: -v size="$(stat -c %s "$MCR_BIN")" \
+	    -v kind="$(file -b "$MCR_BIN" | grep -o 'statically linked' || echo 'dynamically linked')" \
+	    -v idle="$rss_idle" -v load="$rss_load" -v hwm="$hwm" -v rate="$LOAD_RATE" \
+	    -v srate="$START_RATE" '
+	function sortv(a, k,   i, j, t) {
+		for (i = 2; i <= k; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+			}
+	}
+	NF == 2 { l[++n] = $1 / 1000; f[n] = $2 / 1000; all = all sprintf(" %.2f", $2 / 1000) }
+	END {
+		sortv(l, n); sortv(f, n)
+		print "\n## Footprint\n"
+		printf "- binary: %d bytes, %s\n", size, kind
+		printf "- RSS idle: %d KiB; under load (%d pps x 1472 B): %d KiB, peak %d KiB\n", \
+		    idle, rate, load, hwm
+		printf "- start-up, stream already flowing at %d pps, median of %d: exec to the" \
+		    " \"relaying\" line %.2f ms, exec to the first relayed datagram at the receiver" \
+		    " %.2f ms (each:%s ms)\n", srate, n, l[int((n + 1) / 2)], f[int((n + 1) / 2)], all
+	}'
+}
+
+# --- Main.
+
+cells=0
+for m in $METHODS; do for s in $SIZES; do for r in $RATES; do
+	cells=$((cells + REPS))
+done; done; done
+say "$cells runs: methods $METHODS; sizes $SIZES; rates $RATES (0 = unthrottled); $REPS reps"
+say "results will be in $RESULTS"
+: >"$RAW"
+done_runs=0
+for m in $METHODS; do
+	for s in $SIZES; do
+		if ! start_relay "$m" "$s"; then
+			stop_relay
+			continue
+		fi
+		for r in $RATES; do
+			n=$MAX_N
+			[ "$r" -gt 0 ] && [ $((r * RUN_S)) -lt "$n" ] && n=$((r * RUN_S))
+			for ((rep = 1; rep <= REPS; rep++)); do
+				done_runs=$((done_runs + 1))
+				run_one "$m" "$s" "$r" "$rep" "$n" "$RAW"
+				say "[$done_runs/$cells, $((SECONDS - START_TIME)) s] $(tail -n 1 "$RAW" |
+					awk -F'\t' '{ printf "%s %s B %s pps rep %s: sent %s at %s pps," \
+					" got %s, lat %s/%s us, relay %s ns", $1, $2, $3 ? $3 : "max",
+					$4, $6, $7, $8, $14, $15, $16 }')"
+			done
+		done
+		stop_relay
+	done
+done
+
+{
+	echo "# mcr benchmark"
+	echo
+	echo "$(uname -sr), $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' \
+		/proc/cpuinfo)), no pinning; $REPS reps per cell, medians; N = min($MAX_N," \
+		"${RUN_S} s of stream) datagrams per run."
+	echo "CPU ns/pkt: the relay process's CPU time (all threads, /proc/PID/task/*/schedstat)" \
+		"per delivered datagram; '-' for direct and for kernel forwarding, which runs in" \
+		"softirq. host CPU ns/pkt: all CPUs' busy time (/proc/stat) per delivered datagram:" \
+		"sender, relay, receiver and the kernel's packet work. Latency: sender's send to" \
+		"receiver's recvmmsg, one clock; added = minus direct's at the same size and rate." \
+		"RSS: the relay process after the run (smcrouted for kernel)."
+	echo
+	report
+	for x in $EXTRAS; do
+		case $x in
+		density) density_run ;;
+		footprint) footprint_run ;;
+		esac
+	done
+	echo
+	echo "Raw runs: $RAW"
+} | tee "$RESULTS"
+say "done in $((SECONDS - START_TIME)) s; results: $RESULTS"
