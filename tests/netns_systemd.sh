@@ -55,7 +55,8 @@ fi
 name="systemd-analyze security scores the unit as README says, at most 2.0"
 score=$(systemd-analyze security --offline=true "$UNIT" 2>&1 |
 	sed -n 's/.*Overall exposure level for mcr@.*\.service: \([0-9.]*\) .*/\1/p')
-claimed=$(sed -n 's/.*`systemd-analyze security` scores it \([0-9.]*\) .*/\1/p' README)
+claimed=$(tr '\n' ' ' <README |
+	sed -n 's/.*`systemd-analyze security` *scores it \([0-9.]*\) .*/\1/p')
 if [ -n "$score" ] && [ "$score" = "$claimed" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'
 then
 	echo "  exposure $score"
@@ -132,18 +133,24 @@ expand() {
 		done
 }
 
-# 6. The unit's SystemCallFilter= allows every call mcr made (from its exec on).
+# 6. The unit's SystemCallFilter= allows every call mcr made (from its exec on). As systemd reads
+# them: the first line is an allow list, later ~ lines take calls out, later plain lines put
+# calls back.
 name="every system call mcr makes is allowed by the unit's SystemCallFilter"
-allow=$(for f in $(sed -n 's/^SystemCallFilter=\([^~].*\)/\1/p' "$UNIT"); do
-	case $f in @*) expand "$f" ;; *) echo "$f" ;; esac
-done | sort -u)
-deny=$(for f in $(sed -n 's/^SystemCallFilter=~//p' "$UNIT"); do
-	case $f in @*) expand "$f" ;; *) echo "$f" ;; esac
-done | sort -u)
+allowed=
+while IFS= read -r line; do
+	set=$(for f in ${line#\~}; do
+		case $f in @*) expand "$f" ;; *) echo "$f" ;; esac
+	done | sort -u)
+	case $line in
+	\~*) allowed=$(comm -23 <(echo "$allowed") <(echo "$set")) ;;
+	*) allowed=$(printf '%s\n%s\n' "$allowed" "$set" | grep . | sort -u) ;;
+	esac
+done < <(sed -n 's/^SystemCallFilter=//p' "$UNIT")
 used=$(awk -v pid="$pid" -v exe="execve(\"$MCR\"" '$1 == pid && index($0, exe) { on = 1; next }
 	on && $1 == pid { sub(/\(.*/, "", $2); if ($2 ~ /^[a-z0-9_]+$/) print $2 }' "$WORK/trace" |
 	sort -u)
-refused=$(comm -23 <(echo "$used") <(comm -23 <(echo "$allow") <(echo "$deny")))
+refused=$(comm -23 <(echo "$used") <(echo "$allowed"))
 if [ -n "$pid" ] && [ "$(echo "$used" | grep -c .)" -gt 20 ] && [ -z "$refused" ] &&
 	echo "$used" | grep -q '^io_uring_enter$'; then
 	mcr_pass "$name"
