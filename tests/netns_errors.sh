@@ -29,28 +29,12 @@ oper() {
 }
 oper "$RLY" r0 up
 
-# expect NAME STATUS PATTERN -- COMMAND...: in RLY, COMMAND (a bash -c string) exits STATUS
-# with exactly one stderr line, which matches PATTERN (grep -E).
-expect() {
-	local name=$1 want=$2 pattern=$3 err status lines
-	shift 4
-	err=$(ip netns exec "$RLY" timeout 5 bash -c "$*" 2>&1 >/dev/null)
-	status=$?
-	lines=$(printf '%s\n' "$err" | grep -c .)
-	if [ "$status" = "$want" ] && [ "$lines" = 1 ] && printf '%s' "$err" | grep -Eq -- "$pattern"
-	then
-		mcr_pass "$name"
-	else
-		mcr_fail "$name" "status $status (want $want), stderr: $err"
-	fi
-}
-
 # 1. io_uring refused, call by call: exit 69, naming the call and the three to allow.
 allow="allow io_uring_setup, io_uring_enter and io_uring_register"
 for call in setup enter register; do
 	want="^mcr: io_uring_$call: Operation not permitted: kernel.io_uring_disabled is 0, "
 	want+="so a seccomp profile .* refuses it: $allow"
-	expect "io_uring_$call refused by seccomp: exit 69, says what to allow" 69 "$want" \
+	expect_relay "io_uring_$call refused by seccomp: exit 69, says what to allow" 69 "$want" \
 		-- "$NORING" -s $call "$MCR" $OK
 done
 
@@ -64,7 +48,7 @@ for value in 2 1; do
 	esac
 	want="^mcr: io_uring_setup: Operation not permitted: sysctl kernel.io_uring_disabled is "
 	want+="$value; allow io_uring with sysctl -w kernel.io_uring_disabled$extra"
-	expect "kernel.io_uring_disabled=$value: exit 69, says which sysctl to set" 69 "$want" \
+	expect_relay "kernel.io_uring_disabled=$value: exit 69, says which sysctl to set" 69 "$want" \
 		-- unshare -m --propagation private sh -c "'mount --bind $WORK/io_uring_disabled.$value \
 		/proc/sys/kernel/io_uring_disabled && exec $NORING $MCR $OK'"
 done
@@ -72,54 +56,36 @@ done
 # 3. A kernel older than Linux 5.6 cannot list io_uring operations: EINVAL from the probe.
 want="^mcr: io_uring on Linux $(uname -r | sed 's/[.+]/\\&/g') cannot list its operations "
 want+="\(Linux 5.6 can\): mcr needs Linux 5.6 or later$"
-expect "a kernel too old for io_uring's probe (before 5.6): exit 69 naming the release" 69 \
+expect_relay "a kernel too old for io_uring's probe (before 5.6): exit 69 naming the release" 69 \
 	"$want" -- "$NORING" -s probe "$MCR" $OK
 
 # 4. An egress interface without an IPv4 address: exit 66 before anything leaves from 0.0.0.0.
 ip -n "$RLY" link add r9 type veth peer name r9p
 ip -n "$RLY" link set r9 up
 ip -n "$RLY" link set r9p up
-expect "egress interface without an IPv4 address: exit 66 saying how to add one" 66 \
+expect_relay "egress interface without an IPv4 address: exit 66 saying how to add one" 66 \
 	"^mcr: -o 239.0.0.2:6000@r9: r9 has no IPv4 address, .* \(ip address add ADDR/LEN dev r9\)$" \
 	-- "$MCR" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r9
-expect "unicast through an interface without an IPv4 address: exit 66 too" 66 \
+expect_relay "unicast through an interface without an IPv4 address: exit 66 too" 66 \
 	"^mcr: -o 198.18.9.9:6000@r9: r9 has no IPv4 address" \
 	-- "$MCR" -i r0 -g 239.0.0.1:5000 -o 198.18.9.9:6000@r9
 
 # 5. The known ones, each one line with its status.
-expect "group that is not multicast: exit 64" 64 \
+expect_relay "group that is not multicast: exit 64" 64 \
 	"^mcr: -g 198.18.1.1:5000: not a multicast group \(224.0.0.0/4 or ff00::/8\) \(see mcr --help\)$" \
 	-- "$MCR" -i r0 -g 198.18.1.1:5000 -o 239.0.0.2:6000@r1
-expect "ingress interface missing: exit 66" 66 "^mcr: eth7: no such interface \(see ip link\)$" \
+expect_relay "ingress interface missing: exit 66" 66 "^mcr: eth7: no such interface \(see ip link\)$" \
 	-- "$MCR" -i eth7 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1
 want="^mcr: packet socket: Operation not permitted \(mcr needs CAP_NET_RAW: run it as root or "
 want+="setcap cap_net_raw\+ep mcr\)$"
-expect "not root and no CAP_NET_RAW: exit 77 with both ways out" 77 "$want" \
+expect_relay "not root and no CAP_NET_RAW: exit 77 with both ways out" 77 "$want" \
 	-- setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$MCR" $OK
-
-# start_ready LOG ARGS...: mcr in RLY with --ready-fd on a FIFO; true once it wrote "ready".
-start_ready() {
-	local log=$1 line=
-	shift
-	rm -f "$WORK/ready.fifo"
-	mkfifo "$WORK/ready.fifo"
-	ip netns exec "$RLY" "$MCR" --ready-fd 3 "$@" 3>"$WORK/ready.fifo" 2>"$log" &
-	MCR_PID=$!
-	MCR_PIDS+=("$MCR_PID")
-	read -r -t 5 line <"$WORK/ready.fifo"
-	[ "$line" = ready ]
-}
-
-stop() {
-	kill -TERM "$1" 2>/dev/null
-	mcr_wait_pid "$1" 5
-}
 
 # 6. An ingress that is down at start is waited for, with the reason and the fix in one line.
 test_link_down() {
 	local name="ingress set down: one line with 'ip link set r0 up', and mcr waits for it"
 	ip -n "$RLY" link set r0 down
-	if start_ready "$WORK/down.log" $OK && kill -0 "$MCR_PID" 2>/dev/null &&
+	if start_mcr_ready "$WORK/down.log" $OK && kill -0 "$MCR_PID" 2>/dev/null &&
 		[ "$(grep -c 'link is down' "$WORK/down.log")" = 1 ] &&
 		grep -q '^mcr: r0: link is down; relaying starts when it is up (ip link set r0 up)$' \
 			"$WORK/down.log"; then
@@ -127,21 +93,21 @@ test_link_down() {
 	else
 		mcr_fail "$name" "$(cat "$WORK/down.log")"
 	fi
-	stop "$MCR_PID"
+	stop_mcr_pid "$MCR_PID"
 	ip -n "$RLY" link set r0 up
 	oper "$RLY" r0 up
 
 	name="ingress without carrier: one line blaming the cable or the far end"
 	ip -n "$SND" link set s0 down
 	oper "$RLY" r0 down
-	if start_ready "$WORK/nocarrier.log" $OK && kill -0 "$MCR_PID" 2>/dev/null &&
+	if start_mcr_ready "$WORK/nocarrier.log" $OK && kill -0 "$MCR_PID" 2>/dev/null &&
 		grep -q '^mcr: r0: link is down; relaying starts when it is up (no carrier: check the '\
 'cable or the far end)$' "$WORK/nocarrier.log"; then
 		mcr_pass "$name"
 	else
 		mcr_fail "$name" "$(cat "$WORK/nocarrier.log")"
 	fi
-	stop "$MCR_PID"
+	stop_mcr_pid "$MCR_PID"
 	ip -n "$SND" link set s0 up
 	oper "$RLY" r0 up
 }
@@ -160,10 +126,10 @@ test_port_in_use() {
 	local rx2=$MCR_BG_PID
 	mcr_wait_file "$WORK/rx1.ready" 5 && mcr_wait_file "$WORK/rx2.ready" 5 ||
 		{ mcr_fail "$name" receivers; return; }
-	start_ready "$WORK/p1.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 -c $n ||
+	start_mcr_ready "$WORK/p1.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 -c $n ||
 		{ mcr_fail "$name" "first: $(cat "$WORK/p1.log")"; return; }
 	pid1=$MCR_PID
-	start_ready "$WORK/p2.log" -i r0 -g 239.0.0.1:5000 -o 198.18.3.2:6000 -c $n ||
+	start_mcr_ready "$WORK/p2.log" -i r0 -g 239.0.0.1:5000 -o 198.18.3.2:6000 -c $n ||
 		{ mcr_fail "$name" "second: $(cat "$WORK/p2.log")"; return; }
 	pid2=$MCR_PID
 	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 10000 -l 500 >/dev/null

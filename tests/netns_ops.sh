@@ -17,38 +17,6 @@ MCR_PID=
 # ms: CLOCK_MONOTONIC-independent wall time in milliseconds, for elapsed times only.
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
-# wait_exit PID SECS: its exit status, or 124 (and killed) when it outlives SECS.
-wait_exit() {
-	mcr_wait_pid "$1" "$2"
-}
-
-# start_ready LOG ARGS...: mcr in RLY with --ready-fd 3 on a FIFO, stderr to LOG. READY is the
-# line it wrote (empty when it wrote none within 5 s); READY_EOF is 1 when the FIFO reached
-# end-of-file right after, as it does once mcr closed it. MCR_PID is its PID.
-start_ready() {
-	local log=$1
-	shift
-	rm -f "$WORK/ready.fifo"
-	mkfifo "$WORK/ready.fifo"
-	ip netns exec "$RLY" "$MCR" --ready-fd 3 "$@" 3>"$WORK/ready.fifo" 2>"$log" &
-	MCR_PID=$!
-	MCR_PIDS+=("$MCR_PID")
-	READY= READY_EOF=
-	exec 5<"$WORK/ready.fifo"
-	read -r -t 5 READY <&5
-	read -r -t 2 _ <&5
-	READY_EOF=$?
-	exec 5<&-
-	[ "$READY" = ready ]
-}
-
-# stop PID: SIGTERM; STATUS is its exit status (124 if it outlived 5 s).
-stop() {
-	kill -TERM "$1" 2>/dev/null
-	wait_exit "$1" 5
-	STATUS=$?
-}
-
 # joined: RLY's r0 is a member of 239.0.0.1 (/proc/net/igmp lists it as host-order hex).
 joined() {
 	ip netns exec "$RLY" awk '/r0/ { on = 1; next } /^[0-9]/ { on = 0 }
@@ -62,7 +30,7 @@ test_duration() {
 	t0=$(ms)
 	mcr_bg "$WORK/dur.log" "$RLY" "$MCR" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 \
 		--duration 1
-	wait_exit "$MCR_BG_PID" 5
+	mcr_wait_pid "$MCR_BG_PID" 5
 	status=$?
 	t1=$(ms)
 	elapsed=$((t1 - t0))
@@ -75,12 +43,12 @@ test_duration() {
 
 	name="--duration stops a relay in mid-stream; what it relayed arrived"
 	receive rx "$RCV" 198.18.2.2:6000 "" -w 1000 -T 10 || { mcr_fail "$name" receiver; return; }
-	start_ready "$WORK/dur2.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 --duration 0.5 ||
+	start_mcr_ready "$WORK/dur2.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 --duration 0.5 ||
 		{ mcr_fail "$name" "not ready: $(cat "$WORK/dur2.log")"; return; }
 	local pid=$MCR_PID
 	# Two seconds of stream: mcr must stop a quarter of the way in.
 	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n 4000 -r 2000 -l 100 >/dev/null
-	wait_exit "$pid" 5
+	mcr_wait_pid "$pid" 5
 	status=$?
 	wait "$rx_PID"
 	local relayed received
@@ -98,12 +66,12 @@ test_duration() {
 test_ready_fd() {
 	local name="--ready-fd: 'ready' once capture runs, then EOF; joined and announced by then"
 	local ready eof started member
-	start_ready "$WORK/ready.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000
+	start_mcr_ready "$WORK/ready.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000
 	ready=$READY eof=$READY_EOF
 	grep -q ': relaying ' "$WORK/ready.log" && started=yes
 	joined && member=yes
 	kill -0 "$MCR_PID" 2>/dev/null || eof="$eof (mcr had exited)"
-	stop "$MCR_PID"
+	stop_mcr_pid "$MCR_PID"
 	if [ "$ready" = ready ] && [ "$eof" = 1 ] && [ "${started:-}" = yes ] &&
 		[ "${member:-}" = yes ] && [ "$STATUS" = 0 ]; then
 		mcr_pass "$name"
@@ -115,10 +83,10 @@ test_ready_fd() {
 	name="a stream sent the moment 'ready' arrives is relayed whole"
 	local n=2000
 	receive rx "$RCV" 198.18.2.2:6000 "" -n $n -T 10 || { mcr_fail "$name" receiver; return; }
-	start_ready "$WORK/ready2.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 -c $n ||
+	start_mcr_ready "$WORK/ready2.log" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 -c $n ||
 		{ mcr_fail "$name" "not ready: $(cat "$WORK/ready2.log")"; return; }
 	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 20000 -l 200 >/dev/null
-	wait_exit "$MCR_PID" 5
+	mcr_wait_pid "$MCR_PID" 5
 	STATUS=$?
 	wait "$rx_PID"
 	if [ "$STATUS" = 0 ] && [ "$(mcr_kv "$WORK/ready2.log" relayed)" = $n ] &&
@@ -129,9 +97,9 @@ test_ready_fd() {
 	fi
 
 	name="--ready-fd: a failed start gives the reader EOF, not a hang"
-	start_ready "$WORK/ready3.log" -i nosuch0 -g 239.0.0.1:5000 -o 198.18.2.2:6000
+	start_mcr_ready "$WORK/ready3.log" -i nosuch0 -g 239.0.0.1:5000 -o 198.18.2.2:6000
 	ready=$READY eof=$READY_EOF
-	wait_exit "$MCR_PID" 5
+	mcr_wait_pid "$MCR_PID" 5
 	STATUS=$?
 	if [ -z "$ready" ] && [ "$STATUS" = 66 ]; then
 		mcr_pass "$name"
@@ -140,28 +108,12 @@ test_ready_fd() {
 	fi
 }
 
-# expect NAME STATUS PATTERN -- COMMAND...: in RLY, COMMAND exits STATUS with one stderr line
-# matching PATTERN. COMMAND runs under bash -c, so it may open descriptors.
-expect() {
-	local name=$1 want=$2 pattern=$3 err status lines
-	shift 4
-	err=$(ip netns exec "$RLY" timeout 5 bash -c "$*" 2>&1 >/dev/null)
-	status=$?
-	lines=$(printf '%s\n' "$err" | grep -c .)
-	if [ "$status" = "$want" ] && [ "$lines" = 1 ] && printf '%s' "$err" | grep -q -- "$pattern"
-	then
-		mcr_pass "$name"
-	else
-		mcr_fail "$name" "status $status (want $want), stderr: $err"
-	fi
-}
-
 test_ready_fd_errors() {
 	local ok="-i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000"
-	expect "--ready-fd of a closed descriptor exits 64 saying how to open it" 64 \
+	expect_relay "--ready-fd of a closed descriptor exits 64 saying how to open it" 64 \
 		"--ready-fd 7: not open; open it for mcr, e.g. --ready-fd 7 7>FILE" -- \
 		"$MCR" $ok --ready-fd 7 "7>&-"
-	expect "--ready-fd of a read-only descriptor exits 64" 64 \
+	expect_relay "--ready-fd of a read-only descriptor exits 64" 64 \
 		"--ready-fd 3: open for reading only" -- "$MCR" $ok --ready-fd 3 "3</dev/null"
 }
 
@@ -207,7 +159,7 @@ test_notify() {
 			grep -q ': relaying ' "$WORK/$kind.log" && ok=started
 			grep -q STOPPING=1 "$WORK/$kind.notify" && ok="$ok early-stopping"
 		fi
-		stop "$MCR_PID"
+		stop_mcr_pid "$MCR_PID"
 		wait_text "$WORK/$kind.notify" STOPPING=1
 		kill "$NOTIFY_PID" 2>/dev/null
 		wait "$NOTIFY_PID" 2>/dev/null
@@ -226,10 +178,10 @@ test_notify() {
 	done
 
 	name="NOTIFY_SOCKET with nobody listening: a line per message, and relays anyway"
-	NOTIFY_SOCKET=$WORK/nobody.sock start_ready "$WORK/nobody.log" -i r0 -g 239.0.0.1:5000 \
+	NOTIFY_SOCKET=$WORK/nobody.sock start_mcr_ready "$WORK/nobody.log" -i r0 -g 239.0.0.1:5000 \
 		-o 198.18.2.2:6000
 	ok=$READY
-	stop "$MCR_PID"
+	stop_mcr_pid "$MCR_PID"
 	if [ "$ok" = ready ] && [ "$STATUS" = 0 ] &&
 		grep -q "NOTIFY_SOCKET=$WORK/nobody.sock: READY=1 not sent: " "$WORK/nobody.log" &&
 		grep -q "NOTIFY_SOCKET=$WORK/nobody.sock: STOPPING=1 not sent: " "$WORK/nobody.log"
@@ -269,13 +221,13 @@ test_json_schema() {
 		ip -n "$RLY" addr add 198.18.7.1/24 dev "$odd" &&
 		ip -n "$RLY" link set "$odd" up && ip -n "$RLY" link set qpeer up ||
 		{ mcr_fail "$name" "cannot make interface $odd"; return; }
-	start_ready "$WORK/json.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 \
+	start_mcr_ready "$WORK/json.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 \
 		-o "239.0.0.9:7000@$odd" --stats-format json --stats-interval 0.2 ||
 		{ mcr_fail "$name" "not ready: $(cat "$WORK/json.log")"; return; }
 	wait_text "$WORK/json.log" '"event":"stats"' || bad="$bad no-interval-line"
 	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 5000 -l 100 >/dev/null
 	usr1 "$MCR_PID" "$WORK/json.log" '"relayed":500,' || bad="$bad no-usr1-line"
-	stop "$MCR_PID"
+	stop_mcr_pid "$MCR_PID"
 	ip -n "$RLY" link del "$odd"
 	[ "$STATUS" = 0 ] || bad="$bad status=$STATUS"
 
@@ -334,11 +286,11 @@ test_json_schema() {
 test_rates() {
 	local name="--stats-interval lines carry pps and bit/s that match the sender's pace"
 	local n=6000 pps=2000 len=200 frame=$((14 + 20 + 8 + 200))
-	start_ready "$WORK/rates.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 \
+	start_mcr_ready "$WORK/rates.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 \
 		-o 239.0.0.3:6000@r2 --stats-interval 0.5 ||
 		{ mcr_fail "$name" "not ready: $(cat "$WORK/rates.log")"; return; }
 	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r $pps -l $len >/dev/null
-	stop "$MCR_PID"
+	stop_mcr_pid "$MCR_PID"
 	local report
 	# Lines wholly inside the stream (not the first or last one with traffic) must show the
 	# sender's rate; every line's rates must be its own deltas over its own interval.
@@ -389,7 +341,7 @@ test_stats_file() {
 	local dir=$WORK/stats f n=1000 bad= got
 	mkdir -p "$dir"
 	f=$dir/stats.json
-	start_ready "$WORK/sf.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$f" ||
+	start_mcr_ready "$WORK/sf.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$f" ||
 		{ mcr_fail "$name" "not ready: $(cat "$WORK/sf.log")"; return; }
 	got=$(jq -r '"\(.schema) \(.event) \(.relayed)"' "$f" 2>&1)
 	[ "$got" = "1 stats 0" ] || bad="$bad at-ready:'$got'"
@@ -402,7 +354,7 @@ test_stats_file() {
 	done
 	[ "$got" = $n ] || bad="$bad not-updated:relayed=$got"
 	grep -q 'event=stats' "$WORK/sf.log" && bad="$bad printed-a-line-unasked"
-	stop "$MCR_PID"
+	stop_mcr_pid "$MCR_PID"
 	got=$(jq -r '"\(.event) \(.relayed) \(.out[0].tx_packets)"' "$f" 2>&1)
 	[ "$got" = "final $n $n" ] || bad="$bad at-exit:'$got'"
 	[ "$(ls "$dir")" = stats.json ] || bad="$bad leftovers:$(ls "$dir" | paste -sd,)"
@@ -415,14 +367,14 @@ test_stats_file() {
 
 	name="--stats-file is replaced whole: 10000 reads racing rewrites every 2 ms are all whole"
 	local i c torn=0
-	start_ready "$WORK/sf2.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$f" \
+	start_mcr_ready "$WORK/sf2.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$f" \
 		--stats-interval 0.002 --stats-format kv ||
 		{ mcr_fail "$name" "not ready: $(cat "$WORK/sf2.log")"; return; }
 	for ((i = 0; i < 10000; i++)); do
 		c=$(<"$f")
 		[[ $c == '{"schema":1,'*'}]}' ]] || torn=$((torn + 1))
 	done
-	stop "$MCR_PID"
+	stop_mcr_pid "$MCR_PID"
 	# Each kv line on stderr went with a rewrite of the file: the reads raced many of them.
 	local writes
 	writes=$(grep -c 'event=stats' "$WORK/sf2.log")
@@ -433,7 +385,7 @@ test_stats_file() {
 	fi
 
 	name="--stats-file that fails while relaying: one line, relays on, one line when it works again"
-	start_ready "$WORK/sf3.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$f" \
+	start_mcr_ready "$WORK/sf3.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$f" \
 		--stats-interval 60 || { mcr_fail "$name" "not ready: $(cat "$WORK/sf3.log")"; return; }
 	rm -rf "$dir"
 	for i in 1 2 3; do
@@ -446,18 +398,18 @@ test_stats_file() {
 	usr1 "$MCR_PID" "$WORK/sf3.log" 'event=stats' || bad="$bad no-usr1-line"
 	grep -q -- "--stats-file $f: written again" "$WORK/sf3.log" || bad="$bad no-recovery-line"
 	[ -s "$f" ] || bad="$bad no-file"
-	stop "$MCR_PID"
+	stop_mcr_pid "$MCR_PID"
 	if [ -z "$bad" ] && [ "$failed_lines" = 1 ] && [ "$STATUS" = 0 ]; then
 		mcr_pass "$name"
 	else
 		mcr_fail "$name" "$bad failed_lines=$failed_lines status $STATUS: $(cat "$WORK/sf3.log")"
 	fi
 
-	expect "--stats-file in a missing directory exits 73 naming it" 73 \
-		"--stats-file $WORK/nodir/s.json: No such file or directory (mcr writes" -- \
+	expect_relay "--stats-file in a missing directory exits 73 naming it" 73 \
+		"--stats-file $WORK/nodir/s.json: No such file or directory \\(mcr writes" -- \
 		"$MCR" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$WORK/nodir/s.json"
 	mkdir -p "$WORK/isdir"
-	expect "--stats-file naming a directory exits 73" 73 \
+	expect_relay "--stats-file naming a directory exits 73" 73 \
 		"--stats-file $WORK/isdir: Is a directory" -- \
 		"$MCR" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$WORK/isdir"
 }
