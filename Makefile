@@ -89,6 +89,6 @@ format:
 	clang-format -i $(SRC) mcr.h
 
 clean:
-	rm -f mcr $(OBJ) tests/check_parse tests/check_parse_san tests/check_ops tests/check_ops_san \
-		$(TEST_TOOLS)
+	rm -f mcr $(OBJ) tests/check_parse tests/check_parse_san tests/check_ops \
+		tests/check_ops_san $(TEST_TOOLS)
 	rm -rf build

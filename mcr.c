@@ -146,7 +146,8 @@ static size_t format_counters(char *line, size_t size, const struct mcr_config *
 	FIELD("tx_packets", c->tx_packets);
 	FIELD("tx_bytes", c->tx_bytes);
 	FIELD("tx_errors", c->tx_errors);
-	put(line, size, &n, json ? ",\"interval_s\":%" PRIu64 ".%03u" : " interval_s=%" PRIu64 ".%03u",
+	put(line, size, &n,
+	    json ? ",\"interval_s\":%" PRIu64 ".%03u" : " interval_s=%" PRIu64 ".%03u",
 	    interval_ms / 1000, (unsigned int)(interval_ms % 1000));
 	FIELD("rx_pps", per_second(c->rx_packets - prev->rx_packets, ns));
 	FIELD("rx_bps", per_second((c->rx_bytes - prev->rx_bytes) * 8, ns));

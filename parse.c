@@ -430,7 +430,8 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 			return fail(err, "%s '%s': not a file descriptor number", flag, v);
 		/* Closing it after the line would silence every later log line. */
 		if (n == 2)
-			return fail(err, "%s 2: that is standard error, where mcr logs; use another, "
+			return fail(err,
+				    "%s 2: that is standard error, where mcr logs; use another, "
 				    "e.g. --ready-fd 3 3>FILE", flag);
 		cfg->ready_fd = (int)n;
 		break;
@@ -440,7 +441,8 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 			return fail(err, "%s '%.40s': a file path of 1 to %d bytes", flag, v,
 				    STATS_FILE_MAX - 1);
 		if (v[strlen(v) - 1] == '/')
-			return fail(err, "%s %s: names a directory; add a file name, e.g. %sstats.json",
+			return fail(err,
+				    "%s %s: names a directory; add a file name, e.g. %sstats.json",
 				    flag, v, v);
 		cfg->stats_file = v;
 		break;

@@ -58,6 +58,7 @@
 #define GSO_SEGS_MAX 64		/* UDP_MAX_SEGMENTS before Linux 6.9 */
 #define SNDBUF_BYTES (4 << 20)
 #define CTRL_BYTES (CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int)))
+#define PROBE_OPS 256		/* io_uring operations the probe has room for */
 #define FILTER_SNAPLEN 0x40000	/* "accept the whole frame" for the filter's return */
 
 /*
@@ -508,9 +509,10 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 				    o->text, o->ifname);
 	}
 	if (ifindex && !v6 && !has_ipv4_address(fd, o->ifname))
-		return fail(MCR_EXIT_NOIF, "-o %s: %s has no IPv4 address, so datagrams would leave "
-			    "with another interface's or 0.0.0.0 (ip address add ADDR/LEN dev %s)",
-			    o->text, o->ifname, o->ifname);
+		return fail(MCR_EXIT_NOIF,
+			    "-o %s: %s has no IPv4 address, so datagrams would leave with another "
+			    "interface's or 0.0.0.0 (ip address add ADDR/LEN dev %s)", o->text,
+			    o->ifname, o->ifname);
 	s->addr_len = to_sockaddr(&o->addr, o->port, ifindex, (struct sockaddr_storage *)&s->addr);
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
@@ -641,17 +643,19 @@ static int uring_refused(const char *call, int err)
 	const int disabled = io_uring_disabled();
 
 	if (disabled > 0)
-		return fail(MCR_EXIT_NOURING, "%s: %s: sysctl kernel.io_uring_disabled is %d; allow "
-			    "io_uring with sysctl -w kernel.io_uring_disabled=0%s", call, strerror(err),
-			    disabled, disabled == 1 ? ", or run mcr in kernel.io_uring_group" : "");
+		return fail(MCR_EXIT_NOURING,
+			    "%s: %s: sysctl kernel.io_uring_disabled is %d; allow io_uring with "
+			    "sysctl -w kernel.io_uring_disabled=0%s", call, strerror(err), disabled,
+			    disabled == 1 ? ", or run mcr in kernel.io_uring_group" : "");
 	if (err == ENOSYS)
-		return fail(MCR_EXIT_NOURING, "%s: %s: this kernel has no io_uring (CONFIG_IO_URING) "
-			    "or a seccomp profile hides it; mcr needs Linux 5.6 or later with io_uring",
-			    call, strerror(err));
+		return fail(MCR_EXIT_NOURING,
+			    "%s: %s: this kernel has no io_uring (CONFIG_IO_URING) or a seccomp "
+			    "profile hides it; mcr needs Linux 5.6 or later with io_uring", call,
+			    strerror(err));
 	if (disabled == -2)
-		return fail(MCR_EXIT_NOURING, "%s: %s: kernel.io_uring_disabled cannot be read here; "
-			    "it, a seccomp profile or an LSM refuses io_uring: %s", call,
-			    strerror(err), allow);
+		return fail(MCR_EXIT_NOURING,
+			    "%s: %s: kernel.io_uring_disabled cannot be read here; it, a seccomp "
+			    "profile or an LSM refuses io_uring: %s", call, strerror(err), allow);
 	return fail(MCR_EXIT_NOURING, "%s: %s: kernel.io_uring_disabled is %s, so a seccomp "
 		    "profile (a container's default) or an LSM refuses it: %s", call, strerror(err),
 		    disabled == 0 ? "0" : "absent", allow);
@@ -682,7 +686,8 @@ static int check_uring(struct mcr_ring *r)
 {
 	union {
 		struct io_uring_probe p;
-		uint8_t room[sizeof(struct io_uring_probe) + 256 * sizeof(struct io_uring_probe_op)];
+		uint8_t room[sizeof(struct io_uring_probe) +
+			     PROBE_OPS * sizeof(struct io_uring_probe_op)];
 	} probe;
 	struct io_uring_cqe *cqe;
 	struct utsname u;
@@ -691,19 +696,20 @@ static int check_uring(struct mcr_ring *r)
 	if (uname(&u) < 0)
 		snprintf(u.release, sizeof(u.release), "?");
 	memset(&probe, 0, sizeof(probe));	/* the kernel refuses a probe that is not zeroed */
-	ret = io_uring_register_probe(&r->uring, &probe.p, 256);
+	ret = io_uring_register_probe(&r->uring, &probe.p, PROBE_OPS);
 	if (refused(ret))
 		return uring_refused("io_uring_register", -ret);
 	if (ret == -EINVAL)
-		return fail(MCR_EXIT_NOURING, "io_uring on Linux %s cannot list its operations (Linux "
-			    "5.6 can): mcr needs Linux 5.6 or later", u.release);
+		return fail(MCR_EXIT_NOURING,
+			    "io_uring on Linux %s cannot list its operations (Linux 5.6 can): mcr "
+			    "needs Linux 5.6 or later", u.release);
 	if (ret < 0)
 		return fail(MCR_EXIT_NOURING, "io_uring probe: %s", strerror(-ret));
 	for (size_t i = 0; i < sizeof(uring_ops) / sizeof(uring_ops[0]); i++)
 		if (!io_uring_opcode_supported(&probe.p, uring_ops[i].op))
-			return fail(MCR_EXIT_NOURING, "io_uring on Linux %s lacks %s (Linux %s): mcr "
-				    "needs Linux 5.6 or later", u.release, uring_ops[i].name,
-				    uring_ops[i].since);
+			return fail(MCR_EXIT_NOURING,
+				    "io_uring on Linux %s lacks %s (Linux %s): mcr needs Linux 5.6 "
+				    "or later", u.release, uring_ops[i].name, uring_ops[i].since);
 	io_uring_prep_nop(io_uring_get_sqe(&r->uring));
 	ret = io_uring_submit_and_wait(&r->uring, 1);
 	if (refused(ret))
@@ -834,8 +840,9 @@ static int check_ready_fd(int fd)
 		return fail(MCR_EXIT_USAGE, "--ready-fd %d: not open; open it for mcr, e.g. "
 			    "--ready-fd %d %d>FILE", fd, fd, fd);
 	if ((fl & O_ACCMODE) == O_RDONLY)
-		return fail(MCR_EXIT_USAGE, "--ready-fd %d: open for reading only; mcr writes to it "
-			    "(%d>FILE)", fd, fd);
+		return fail(MCR_EXIT_USAGE,
+			    "--ready-fd %d: open for reading only; mcr writes to it (%d>FILE)", fd,
+			    fd);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	return 0;
 }
@@ -852,8 +859,8 @@ static int open_notify(struct mcr_ring *r)
 	if (!n)
 		return 0;
 	if ((path[0] != '/' && path[0] != '@') || n >= sizeof(r->notify_addr.sun_path)) {
-		fprintf(stderr, "mcr: NOTIFY_SOCKET=%s: not a socket path or @name; not notifying\n",
-			path);
+		fprintf(stderr,
+			"mcr: NOTIFY_SOCKET=%s: not a socket path or @name; not notifying\n", path);
 		return 0;
 	}
 	r->notify_addr.sun_family = AF_UNIX;

@@ -142,7 +142,8 @@ static const struct {
 	const char *text;
 	int fd;
 } ready_fds[] = {
-	{ "3", 3 }, { "0", 0 }, { "1", 1 }, { "9", 9 }, { "1023", 1023 }, { "2147483647", 2147483647 },
+	{ "3", 3 },	  { "0", 0 },	    { "1", 1 },
+	{ "9", 9 },	  { "1023", 1023 }, { "2147483647", 2147483647 },
 };
 
 START_TEST(test_ready_fd_accepted)
@@ -192,7 +193,8 @@ static Suite *readiness_suite(void)
 	TCase *tc = tcase_create("--ready-fd");
 
 	tcase_add_test(tc, test_ready_fd_default);
-	tcase_add_loop_test(tc, test_ready_fd_accepted, 0, sizeof(ready_fds) / sizeof(ready_fds[0]));
+	tcase_add_loop_test(tc, test_ready_fd_accepted, 0,
+			    sizeof(ready_fds) / sizeof(ready_fds[0]));
 	tcase_add_loop_test(tc, test_ready_fd_refused, 0,
 			    sizeof(bad_ready_fds) / sizeof(bad_ready_fds[0]));
 	tcase_add_test(tc, test_ready_fd_stderr);
@@ -291,7 +293,8 @@ static Suite *run_length_suite(void)
 	TCase *tc = tcase_create("--duration");
 
 	tcase_add_test(tc, test_duration_default);
-	tcase_add_loop_test(tc, test_duration_accepted, 0, sizeof(durations) / sizeof(durations[0]));
+	tcase_add_loop_test(tc, test_duration_accepted, 0,
+			    sizeof(durations) / sizeof(durations[0]));
 	tcase_add_loop_test(tc, test_duration_refused, 0,
 			    sizeof(bad_durations) / sizeof(bad_durations[0]));
 	tcase_add_test(tc, test_duration_misuse);

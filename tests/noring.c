@@ -38,7 +38,7 @@ int main(int argc, char *argv[])
 	else
 		arg = argc;
 	if (arg >= argc) {
-		fprintf(stderr, "usage: noring [-s setup|enter|register|probe] PROGRAM [ARGS...]\n");
+		fputs("usage: noring [-s setup|enter|register|probe] PROGRAM [ARGS...]\n", stderr);
 		return 2;
 	}
 
