@@ -343,3 +343,14 @@ expect_relay() {
 		mcr_fail "$name" "status $status (want $want), stderr: $err"
 	fi
 }
+
+# mcr_wait_oper NS IFACE STATE: bounded wait until the kernel's link watcher gives IFACE the
+# operstate STATE; it may lag "ip link set" by up to a second, and mcr reports what it says.
+mcr_wait_oper() {
+	for _ in $(seq 150); do
+		[ "$(ip netns exec "$1" cat "/sys/class/net/$2/operstate")" = "$3" ] && return 0
+		sleep 0.02
+	done
+	echo "$1 $2 never became $3" >&2
+	return 1
+}

@@ -17,17 +17,7 @@ mcr_topology
 WORK=$MCR_TMP
 OK="-i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1"
 
-# oper NS IFACE STATE: bounded wait until the kernel's link watcher gives IFACE operstate
-# STATE; it may lag "ip link set" by up to a second, and mcr reads the state it gives.
-oper() {
-	for _ in $(seq 150); do
-		[ "$(ip netns exec "$1" cat "/sys/class/net/$2/operstate")" = "$3" ] && return 0
-		sleep 0.02
-	done
-	echo "$1 $2 never became $3" >&2
-	return 1
-}
-oper "$RLY" r0 up
+mcr_wait_oper "$RLY" r0 up
 
 # 1. io_uring refused, call by call: exit 69, naming the call and the three to allow.
 allow="allow io_uring_setup, io_uring_enter and io_uring_register"
@@ -95,11 +85,11 @@ test_link_down() {
 	fi
 	stop_mcr_pid "$MCR_PID"
 	ip -n "$RLY" link set r0 up
-	oper "$RLY" r0 up
+	mcr_wait_oper "$RLY" r0 up
 
 	name="ingress without carrier: one line blaming the cable or the far end"
 	ip -n "$SND" link set s0 down
-	oper "$RLY" r0 down
+	mcr_wait_oper "$RLY" r0 down
 	if start_mcr_ready "$WORK/nocarrier.log" $OK && kill -0 "$MCR_PID" 2>/dev/null &&
 		grep -q '^mcr: r0: link is down; relaying starts when it is up (no carrier: check the '\
 'cable or the far end)$' "$WORK/nocarrier.log"; then
@@ -109,7 +99,7 @@ test_link_down() {
 	fi
 	stop_mcr_pid "$MCR_PID"
 	ip -n "$SND" link set s0 up
-	oper "$RLY" r0 up
+	mcr_wait_oper "$RLY" r0 up
 }
 
 # 7. "Address already in use" is not a thing: mcr binds no port. A socket bound to the stream's

@@ -13,6 +13,7 @@ RECV=$PWD/tests/receiver
 mcr_topology
 WORK=$MCR_TMP
 MCR_PID=
+mcr_wait_oper "$RLY" r0 up	# else mcr rightly says the link is down
 
 # ms: CLOCK_MONOTONIC-independent wall time in milliseconds, for elapsed times only.
 ms() { echo $(($(date +%s%N) / 1000000)); }
