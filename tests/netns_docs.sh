@@ -16,10 +16,13 @@ else
 	mcr_fail "$name" "$lint"
 fi
 
+# The manual as plain text: mandoc's overstrikes removed (col -b would need bsdextrautils).
+man_text() { mandoc -Tascii -O width=400 mcr.1 | sed 's/.\x08//g'; }
+
 # The usage forms, one per line: whitespace collapsed, "usage:" dropped.
 forms() { tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//; s/ mcr / \nmcr /g'; }
 name="the mcr.1 SYNOPSIS is the --help usage"
-synopsis=$(mandoc -Tascii -O width=400 mcr.1 | col -b | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
+synopsis=$(man_text | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
 	sed '1d;$d' | forms)
 usage=$("$MCR" --help | sed -n '1,/^$/p' | sed 's/^usage: //' | forms)
 if [ -n "$usage" ] && [ "$synopsis" = "$usage" ]; then
@@ -49,7 +52,7 @@ commands() {
 name="every mcr command in README and mcr.1 parses (mcr ARGS -h exits 0)"
 DOCS=$(mktemp)
 trap 'rm -f "$DOCS"' EXIT
-mandoc -Tascii -O width=400 mcr.1 | col -b >"$DOCS"
+man_text >"$DOCS"
 bad= n=0
 while IFS= read -r cmd; do
 	n=$((n + 1))
