@@ -25,6 +25,7 @@ mcr: $(OBJ)
 $(OBJ): mcr.h
 
 -include tests/tools.mk
+-include tests/fuzz.mk
 
 # The Check unit tests, built twice: plain, and under AddressSanitizer and UBSan.
 CHECK_LIBS = $$(pkg-config --libs check)
@@ -42,13 +43,26 @@ tests/check_ops_san: tests/check_ops.c parse.c mcr.h
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
 		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
 		tests/check_ops.c parse.c $(CHECK_LIBS)
+tests/check_reasm: tests/check_reasm.c parse.c mcr.h
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
+		tests/check_reasm.c parse.c $(CHECK_LIBS)
+tests/check_reasm_san: tests/check_reasm.c parse.c mcr.h
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
+		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
+		tests/check_reasm.c parse.c $(CHECK_LIBS)
+
+# The whole tool under AddressSanitizer and UBSan, for tests/netns_hostile.sh: dynamically
+# linked, since ASan cannot be linked statically.
+mcr_asan: $(SRC) mcr.h
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror \
+		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ $(SRC) $(LDLIBS)
 
 deps:
 	@.ci/deps
 
 check: deps
-	$(MAKE) mcr tests/check_parse tests/check_parse_san tests/check_ops tests/check_ops_san \
-		$(TEST_TOOLS)
+	$(MAKE) mcr mcr_asan tests/check_parse tests/check_parse_san tests/check_reasm \
+		tests/check_reasm_san tests/check_ops tests/check_ops_san $(TEST_TOOLS)
 	@tests/run.sh
 
 demo: deps
@@ -89,6 +103,6 @@ format:
 	clang-format -i $(SRC) mcr.h
 
 clean:
-	rm -f mcr $(OBJ) tests/check_parse tests/check_parse_san tests/check_ops \
-		tests/check_ops_san $(TEST_TOOLS)
+	rm -f mcr mcr_asan $(OBJ) tests/check_parse tests/check_parse_san tests/check_reasm \
+		tests/check_reasm_san tests/check_ops tests/check_ops_san $(TEST_TOOLS)
 	rm -rf build

@@ -22,6 +22,7 @@
 #define MCR_MAX_OUT 16		/* destinations per process (-o) */
 #define MCR_ERR_LEN 256		/* bytes of one error message */
 #define MCR_UDP_MAX_PAYLOAD 65507	/* bytes: 65535 - IPv4 header - UDP header */
+#define MCR_BUSY_POLL_MAX_US 100000	/* --busy-poll's ceiling: 100 ms */
 
 /* Exit statuses, from sysexits.h; documented in mcr.1 and README. */
 enum mcr_exit {
@@ -71,6 +72,7 @@ struct mcr_config {
 	bool no_join;			/* --no-join */
 	uint16_t vlan;			/* --vlan 1..4094, 0 for untagged frames only */
 	char user[64];			/* --user NAME or UID[:GID], "" to stay who we are */
+	uint32_t busy_poll_us;		/* --busy-poll: spin this long for a frame before sleeping */
 	uint32_t duration_ms;		/* --duration, 0 for unlimited */
 	int ready_fd;			/* --ready-fd, -1 for none */
 	const char *stats_file;		/* --stats-file, NULL for none; points into argv */
@@ -192,6 +194,8 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 void reasm_expire(struct mcr_reasm *t, uint64_t now_ms);
 void reasm_release(struct mcr_reasm *t);
 bool reasm_pending(const struct mcr_reasm *t);
+/* No slot free, and some only wait for their sends: end the pass before a fragment needs one. */
+bool reasm_crowded(const struct mcr_reasm *t);
 
 /* Counters; ring.c counts, mcr.c prints. */
 struct mcr_out_counters {

@@ -235,7 +235,7 @@ static uint32_t parse_seconds_ms(const char *s)
 enum opt_id {
 	OPT_IN, OPT_GROUP, OPT_SOURCE, OPT_OUT, OPT_TTL, OPT_DSCP, OPT_COUNT, OPT_STATS_INTERVAL,
 	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION, OPT_VLAN, OPT_USER,
-	OPT_DURATION, OPT_READY_FD, OPT_STATS_FILE,
+	OPT_BUSY_POLL, OPT_DURATION, OPT_READY_FD, OPT_STATS_FILE,
 	OPT_COUNT_OF
 };
 
@@ -259,6 +259,7 @@ static const struct {
 	[OPT_VERSION] = { "version", 'V', false, false },
 	[OPT_VLAN] = { "vlan", 0, true, false },
 	[OPT_USER] = { "user", 'u', true, false },
+	[OPT_BUSY_POLL] = { "busy-poll", 0, true, false },
 	[OPT_DURATION] = { "duration", 0, true, false },
 	[OPT_READY_FD] = { "ready-fd", 0, true, false },
 	[OPT_STATS_FILE] = { "stats-file", 0, true, false },
@@ -411,6 +412,13 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		}
 		break;
 	}
+	case OPT_BUSY_POLL:
+		n = parse_num(v, 1, MCR_BUSY_POLL_MAX_US);
+		if (n < 0)
+			return fail(err, "%s '%s': microseconds must be from 1 to %d", flag, v,
+				    MCR_BUSY_POLL_MAX_US);
+		cfg->busy_poll_us = (uint32_t)n;
+		break;
 	case OPT_STATS_FORMAT:
 		if (!strcmp(v, "kv"))
 			cfg->stats_format = MCR_STATS_KV;
@@ -805,6 +813,18 @@ bool reasm_pending(const struct mcr_reasm *t)
 		if (t->slot[i].busy)
 			return true;
 	return false;
+}
+
+bool reasm_crowded(const struct mcr_reasm *t)
+{
+	bool sent = false;
+
+	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
+		if (!t->slot[i].busy && !t->slot[i].sent)
+			return false;
+		sent |= t->slot[i].sent;
+	}
+	return sent;
 }
 
 void reasm_release(struct mcr_reasm *t)

@@ -1223,7 +1223,12 @@ static void relay_pass(struct mcr_ring *r)
 {
 	const uint64_t count = r->cfg->count;
 
-	while (r->held < r->batch_max) {
+	/*
+	 * A datagram rebuilt in this pass holds its slot until its sends complete, at the end of
+	 * the pass; after a backlog, 16 can complete in one. Stop there rather than refuse or
+	 * evict the next fragment: the rest of the ring waits for the next pass.
+	 */
+	while (r->held < r->batch_max && !reasm_crowded(&r->reasm)) {
 		struct tpacket2_hdr *h = frame_at(r, (r->head + r->held) % r->frame_nr);
 		uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
 		struct mcr_datagram d;
@@ -1395,6 +1400,23 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 	return 0;
 }
 
+/*
+ * --busy-poll: watch the ring for the next frame instead of sleeping at once. A sleeping relay
+ * costs a wake-up per frame when traffic is sparse (an IPI, and in a VM an exit); spinning
+ * trades a CPU for that latency, so it is the user's choice, bounded in time.
+ */
+static void busy_poll(struct mcr_ring *r)
+{
+	const uint64_t until = now_ns() + (uint64_t)r->cfg->busy_poll_us * 1000u;
+
+	while (!frame_ready(r) && now_ns() < until)
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#else
+		__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 {
 	struct io_uring_cqe *cqes[64];
@@ -1434,6 +1456,8 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 		 * nothing to do. Frames left over from a full pass must not wait for the next
 		 * frame's wake-up: collect completions (signals too) without sleeping.
 		 */
+		if (!r->inflight && r->cfg->busy_poll_us && !frame_ready(r))
+			busy_poll(r);
 		if (!r->inflight && frame_ready(r))
 			ret = io_uring_submit_and_get_events(&r->uring);
 		else

@@ -3,6 +3,8 @@
  * inject - craft Ethernet frames, good and bad, and put them on the wire with an AF_PACKET
  * socket, to test the relay's frame parser against what a real link can deliver.
  * Payloads follow payload.h, so whatever gets relayed can be checked by the receiver.
+ * The frags cases send each datagram as real IPv4 fragments (RFC 791), in order or not, with
+ * a duplicate, an overlap or a piece missing; the IP identification is the sequence number.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -49,7 +51,14 @@
 #define IPLEN_LONG_EXTRA 40		/* bytes the total length overstates for "iplen-long" */
 #define UDPLEN_LONG_EXTRA 16
 #define FRAG_OFFSET 185			/* 8-byte units: where a 1500-MTU second fragment starts */
-#define VLAN_VID 100
+#define VLAN_VID 100			/* default of -V */
+#define DEFAULT_FRAGS 3			/* fragments per datagram, -k */
+#define MAX_FRAGS 8192			/* 8-byte units in the 13-bit fragment offset */
+#define FRAG_UNIT 8			/* bytes: fragment offsets count these */
+#define OVERLAP_BYTES 8			/* "frags-overlap": how far back the second one starts */
+#define SHUFFLE_SEED 0x5deece66dull	/* "frags-shuffle": the same orders every run */
+#define IP_HLEN 20
+#define UDP_HLEN 8
 #define VLAN0_TCI (5 << 13)		/* PCP 5 (video), VID 0: a priority tag */
 #define IP_FLAG_MF 0x2000
 #define IPOPT_EOL 0
@@ -64,6 +73,7 @@ enum inject_case {
 	C_IHL_SMALL, C_VERSION, C_BADCSUM_IP, C_BADCSUM_UDP, C_NOCSUM_UDP,
 	C_FRAG_FIRST, C_FRAG_MIDDLE, C_FRAG_LAST, C_TCP, C_ICMP,
 	C_OTHER_GROUP, C_OTHER_PORT, C_OTHER_SOURCE, C_VLAN, C_VLAN0, C_IPV6,
+	C_FRAGS, C_FRAGS_REVERSE, C_FRAGS_SHUFFLE, C_FRAGS_DUP, C_FRAGS_OVERLAP, C_FRAGS_INCOMPLETE,
 	C_CASES
 };
 
@@ -98,6 +108,12 @@ static const char *const case_name[C_CASES] = {
 	[C_VLAN] = "vlan",
 	[C_VLAN0] = "vlan0",
 	[C_IPV6] = "ipv6",
+	[C_FRAGS] = "frags",
+	[C_FRAGS_REVERSE] = "frags-reverse",
+	[C_FRAGS_SHUFFLE] = "frags-shuffle",
+	[C_FRAGS_DUP] = "frags-dup",
+	[C_FRAGS_OVERLAP] = "frags-overlap",
+	[C_FRAGS_INCOMPLETE] = "frags-incomplete",
 };
 
 struct inject {
@@ -108,6 +124,10 @@ struct inject {
 	uint16_t port;			/* host byte order */
 	uint32_t len, stream;
 	uint64_t first_seq;
+	uint16_t vid;			/* -V: the VLAN ID of the "vlan" case */
+	unsigned int frags;		/* -k: fragments per datagram of the frags cases */
+	uint64_t shuffle;		/* xorshift64 state of "frags-shuffle" */
+	uint64_t frames;		/* frames sent, fragments counted one by one */
 };
 
 /* One frame's recipe: a valid IPv4 UDP frame and what the case does to it. */
@@ -129,6 +149,7 @@ struct plan {
 };
 
 static uint8_t frame[FRAME_MAX];
+static uint8_t dgram[65536];		/* a whole UDP datagram, to be cut into fragments */
 static volatile sig_atomic_t stop;
 
 static int usage(int code)
@@ -136,6 +157,7 @@ static int usage(int code)
 	fprintf(code ? stderr : stdout,
 		"usage: inject -I IFACE -c CASE [-n N] [-S SRC] [-g GROUP:PORT] [-l LEN]\n"
 		"              [-s STREAM_ID] [-q FIRST_SEQ] [-r PPS] [-T MAX_SECONDS]\n"
+		"              [-k FRAGMENTS] [-V VLAN_ID]\n"
 		"       inject -c list\n");
 	return code;
 }
@@ -206,6 +228,12 @@ static void plan_case(const struct inject *in, enum inject_case c, uint64_t inde
 	case C_VALID:
 	case C_MAX:
 	case C_IPV6:
+	case C_FRAGS:
+	case C_FRAGS_REVERSE:
+	case C_FRAGS_SHUFFLE:
+	case C_FRAGS_DUP:
+	case C_FRAGS_OVERLAP:
+	case C_FRAGS_INCOMPLETE:
 	case C_CASES:
 		break;
 	case C_IPOPTS:
@@ -286,7 +314,7 @@ static void plan_case(const struct inject *in, enum inject_case c, uint64_t inde
 		break;
 	case C_VLAN:
 		p->vlan = true;
-		p->tci = VLAN_VID;
+		p->tci = in->vid;
 		break;
 	case C_VLAN0:
 		p->vlan = true;
@@ -444,6 +472,146 @@ static int send_frame(const struct inject *in, size_t len, uint64_t *errors)
 	return ENOBUFS;
 }
 
+static bool is_frags(enum inject_case c)
+{
+	return c >= C_FRAGS && c <= C_FRAGS_INCOMPLETE;
+}
+
+/* The UDP datagram of sequence number seq, whole, in dgram; returns its length. */
+static uint32_t build_datagram(const struct inject *in, uint64_t seq)
+{
+	uint32_t len = UDP_HLEN + in->len;
+	uint64_t sum;
+	uint16_t csum;
+
+	payload_build(dgram + UDP_HLEN, in->len, in->stream, seq, now_ns());
+	put_be16(dgram, SPORT);
+	put_be16(dgram + 2, in->port);
+	put_be16(dgram + 4, (uint16_t)len);
+	put_be16(dgram + 6, 0);
+	/* RFC 768 over the whole datagram: the receiver's kernel checks it once reassembled. */
+	sum = csum_add(0, (const uint8_t *)&in->src, 4);
+	sum = csum_add(sum, (const uint8_t *)&in->group, 4);
+	sum += IPPROTO_UDP + len;
+	csum = csum_fold(csum_add(sum, dgram, len));
+	put_be16(dgram + 6, csum ? csum : 0xffff);
+	return len;
+}
+
+/* One IPv4 fragment of dgram into frame: bytes [off, off + n), MF when more follow. */
+static size_t build_fragment(const struct inject *in, uint64_t seq, uint32_t off, uint32_t n,
+			     bool more)
+{
+	uint8_t *ip = frame + ETH_HLEN;
+
+	put_mcast_mac(frame, in->group);
+	memcpy(frame + ETH_ALEN, in->mac, ETH_ALEN);
+	put_be16(frame + 12, ETHERTYPE_IP);
+	ip[0] = 0x45;
+	ip[1] = 0;
+	put_be16(ip + 2, (uint16_t)(IP_HLEN + n));
+	put_be16(ip + 4, (uint16_t)seq);
+	put_be16(ip + 6, (uint16_t)((more ? IP_FLAG_MF : 0) | off / FRAG_UNIT));
+	ip[8] = TTL;
+	ip[9] = IPPROTO_UDP;
+	put_be16(ip + 10, 0);
+	memcpy(ip + 12, &in->src, 4);
+	memcpy(ip + 16, &in->group, 4);
+	put_be16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
+	memcpy(ip + IP_HLEN, dgram + off, n);
+	return ETH_HLEN + IP_HLEN + n;
+}
+
+/*
+ * The order the case sends a datagram's k fragments in, into order[]; a fragment may appear
+ * twice. Returns how many frames that is.
+ */
+static unsigned int frag_order(struct inject *in, enum inject_case c, unsigned int k,
+			       unsigned int *order)
+{
+	unsigned int n = 0, i;
+
+	switch (c) {
+	case C_FRAGS_REVERSE:
+		for (i = k; i-- > 0;)
+			order[n++] = i;
+		break;
+	case C_FRAGS_SHUFFLE:
+		for (i = 0; i < k; i++)
+			order[i] = i;
+		for (i = k - 1; i > 0; i--) {
+			uint64_t x = in->shuffle;	/* xorshift64 */
+			unsigned int j, t;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			in->shuffle = x;
+			j = (unsigned int)(x % (i + 1));
+			t = order[i];
+			order[i] = order[j];
+			order[j] = t;
+		}
+		/* Shuffled means out of order: the identity becomes first and last swapped. */
+		for (i = 0; i < k && order[i] == i; i++)
+			;
+		if (i == k) {
+			order[0] = k - 1;
+			order[k - 1] = 0;
+		}
+		n = k;
+		break;
+	case C_FRAGS_DUP:
+		for (i = 0; i < k; i++) {
+			order[n++] = i;
+			if (i == k / 2)
+				order[n++] = i;
+		}
+		break;
+	case C_FRAGS_INCOMPLETE:
+		for (i = 0; i + 1 < k; i++)
+			order[n++] = i;
+		break;
+	default:
+		for (i = 0; i < k; i++)
+			order[n++] = i;
+	}
+	return n;
+}
+
+/*
+ * Datagram seq as in->frags IPv4 fragments: all but the last carry the same multiple of 8
+ * bytes, the last the rest. Returns 0 when every frame went out, or the first errno.
+ */
+static int send_fragments(struct inject *in, enum inject_case c, uint64_t seq,
+			  uint64_t *errors)
+{
+	static unsigned int order[MAX_FRAGS + 1];
+	uint32_t total = build_datagram(in, seq);
+	uint32_t chunk = total / in->frags / FRAG_UNIT * FRAG_UNIT;
+	unsigned int n = frag_order(in, c, in->frags, order);
+	int e, first = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int f = order[i];
+		uint32_t off = f * chunk;
+		uint32_t len = f + 1 == in->frags ? total - off : chunk;
+		bool more = f + 1 < in->frags;
+
+		/* The second fragment starts 8 bytes early: the same bytes, twice. */
+		if (c == C_FRAGS_OVERLAP && f == 1) {
+			off -= OVERLAP_BYTES;
+			len += OVERLAP_BYTES;
+		}
+		e = send_frame(in, build_fragment(in, seq, off, len, more), errors);
+		if (!e)
+			in->frames++;
+		else if (!first)
+			first = e;
+	}
+	return first;
+}
+
 static enum inject_case find_case(const char *name)
 {
 	for (int c = 0; c < C_CASES; c++)
@@ -455,7 +623,8 @@ static enum inject_case find_case(const char *name)
 int main(int argc, char *argv[])
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct inject in = { .fd = -1, .len = DEFAULT_LEN, .port = 5000 };
+	struct inject in = { .fd = -1, .len = DEFAULT_LEN, .port = 5000, .vid = VLAN_VID,
+			     .frags = DEFAULT_FRAGS, .shuffle = SHUFFLE_SEED };
 	const char *ifname = NULL;	/* -I */
 	const char *case_arg = NULL;	/* -c */
 	uint64_t count = 1;		/* -n */
@@ -470,7 +639,7 @@ int main(int argc, char *argv[])
 
 	inet_pton(AF_INET, DEFAULT_SRC, &in.src);
 	parse_ipv4_port("group", DEFAULT_GROUP, &group);
-	while ((opt = getopt(argc, argv, "I:c:n:S:g:l:s:q:r:T:h")) != -1) {
+	while ((opt = getopt(argc, argv, "I:c:n:S:g:l:s:q:r:T:k:V:h")) != -1) {
 		switch (opt) {
 		case 'I':
 			ifname = optarg;
@@ -503,6 +672,12 @@ int main(int argc, char *argv[])
 		case 'T':
 			max_s = parse_num("max seconds", optarg, 1, MAX_MAX_S);
 			break;
+		case 'k':
+			in.frags = (unsigned int)parse_num("fragments", optarg, 2, MAX_FRAGS);
+			break;
+		case 'V':
+			in.vid = (uint16_t)parse_num("VLAN ID", optarg, 1, 4094);
+			break;
 		case 'h':
 			return usage(0);
 		default:
@@ -524,6 +699,12 @@ int main(int argc, char *argv[])
 	if (c == C_TRUNC_PAYLOAD && in.len < TRUNC_PAYLOAD_CUT)
 		errx(EXIT_SETUP, "trunc-payload needs -l %d or more, to cut into the payload",
 		     TRUNC_PAYLOAD_CUT);
+	/* Every fragment but the last a multiple of 8 bytes, none empty. */
+	if (is_frags(c) && UDP_HLEN + in.len < FRAG_UNIT * in.frags)
+		errx(EXIT_SETUP, "%s: -k %u needs -l %u or more, %u bytes a fragment", case_arg,
+		     in.frags, FRAG_UNIT * in.frags - UDP_HLEN, FRAG_UNIT);
+	if (c == C_FRAGS_DUP && in.frags < 3)
+		errx(EXIT_SETUP, "frags-dup needs -k 3 or more, to have a middle fragment");
 	in.group = group.sin_addr;
 	in.port = ntohs(group.sin_port);
 	open_socket(&in, ifname);
@@ -543,13 +724,18 @@ int main(int argc, char *argv[])
 			      count);
 			break;
 		}
-		if (c == C_IPV6) {
-			len = build_ipv6(&in, in.first_seq + i);
+		if (is_frags(c)) {
+			e = send_fragments(&in, c, in.first_seq + i, &errors);
 		} else {
-			plan_case(&in, c, i, &plan);
-			len = build_ipv4(&in, &plan, in.first_seq + i);
+			if (c == C_IPV6) {
+				len = build_ipv6(&in, in.first_seq + i);
+			} else {
+				plan_case(&in, c, i, &plan);
+				len = build_ipv4(&in, &plan, in.first_seq + i);
+			}
+			e = send_frame(&in, len, &errors);
+			in.frames += !e;
 		}
-		e = send_frame(&in, len, &errors);
 		if (!e)
 			injected++;
 		else if (!first_err)
@@ -561,7 +747,9 @@ int main(int argc, char *argv[])
 	else if (first_err)
 		warnx("%s: %" PRIu64 " send errors, the first: %s", case_arg, errors,
 		      strerror(first_err));
-	printf("injected=%" PRIu64 " case=%s errors=%" PRIu64 "\n", injected, case_arg, errors);
+	/* injected counts datagrams (all of whose fragments went out), frames every frame. */
+	printf("injected=%" PRIu64 " case=%s errors=%" PRIu64 " frames=%" PRIu64 "\n", injected,
+	       case_arg, errors, in.frames);
 	close(in.fd);
 	return injected == count ? 0 : 1;
 }
