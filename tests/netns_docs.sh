@@ -20,7 +20,7 @@ fi
 man_text() { mandoc -Tascii -O width=400 mcr.1 | sed 's/.\x08//g'; }
 
 # The usage forms, one per line: whitespace collapsed, "usage:" dropped.
-forms() { tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//; s/ mcr / \nmcr /g'; }
+forms() { tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//; s/ mcr /\nmcr /g'; }
 name="the mcr.1 SYNOPSIS is the --help usage"
 synopsis=$(man_text | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
 	sed '1d;$d' | forms)
@@ -29,6 +29,15 @@ if [ -n "$usage" ] && [ "$synopsis" = "$usage" ]; then
 	mcr_pass "$name"
 else
 	mcr_fail "$name" "SYNOPSIS: $synopsis | usage: $usage"
+fi
+
+name="README's Usage synopsis is the --help usage"
+readme=$(sed -n '/^## Usage/,/^`mcr -h`/p' README | sed -n 's/^    //p' | forms)
+# README shows the first form only; -h | -V is for the manual.
+if [ -n "$readme" ] && [ "$readme" = "$(echo "$usage" | head -n 1)" ]; then
+	mcr_pass "$name"
+else
+	mcr_fail "$name" "README: $readme | usage: $usage"
 fi
 
 name="--help and mcr.1 describe the same long options"
