@@ -9,11 +9,13 @@ LDLIBS = -luring
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man/man1
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 
 SRC = mcr.c ring.c parse.c
 OBJ = $(SRC:.c=.o)
 
-.PHONY: all check demo bench soak deps install uninstall clean format
+.PHONY: all check demo bench soak deps install uninstall deb clean format
 
 all: mcr
 
@@ -34,6 +36,13 @@ tests/check_parse_san: tests/check_parse.c parse.c mcr.h
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
 		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
 		tests/check_parse.c parse.c $(CHECK_LIBS)
+tests/check_ops: tests/check_ops.c parse.c mcr.h
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
+		tests/check_ops.c parse.c $(CHECK_LIBS)
+tests/check_ops_san: tests/check_ops.c parse.c mcr.h
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
+		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
+		tests/check_ops.c parse.c $(CHECK_LIBS)
 tests/check_reasm: tests/check_reasm.c parse.c mcr.h
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
 		tests/check_reasm.c parse.c $(CHECK_LIBS)
@@ -53,7 +62,7 @@ deps:
 
 check: deps
 	$(MAKE) mcr mcr_asan tests/check_parse tests/check_parse_san tests/check_reasm \
-		tests/check_reasm_san $(TEST_TOOLS)
+		tests/check_reasm_san tests/check_ops tests/check_ops_san $(TEST_TOOLS)
 	@tests/run.sh
 
 demo: deps
@@ -68,17 +77,32 @@ soak: deps
 	$(MAKE) mcr $(TEST_TOOLS)
 	@tests/soak.sh
 
+# The unit names /usr/bin/mcr; installed elsewhere, its ExecStart follows BINDIR.
 install: mcr
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/mcr
 	install -m 755 mcr $(DESTDIR)$(BINDIR)/mcr
 	install -m 644 mcr.1 $(DESTDIR)$(MANDIR)/mcr.1
+	sed 's|^ExecStart=/usr/bin/mcr |ExecStart=$(BINDIR)/mcr |' contrib/systemd/mcr@.service \
+		>$(DESTDIR)$(UNITDIR)/mcr@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/mcr@.service
+	install -m 644 contrib/systemd/example.conf $(DESTDIR)$(SYSCONFDIR)/mcr/example.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/mcr $(DESTDIR)$(MANDIR)/mcr.1
+	rm -f $(DESTDIR)$(BINDIR)/mcr $(DESTDIR)$(MANDIR)/mcr.1 $(DESTDIR)$(UNITDIR)/mcr@.service \
+		$(DESTDIR)$(SYSCONFDIR)/mcr/example.conf
+
+# build/mcr_VERSION_ARCH.deb: binary, manual, unit, example conf; dpkg-deb only, no debhelper.
+deb: mcr
+	rm -rf build/deb
+	$(MAKE) install DESTDIR=$(CURDIR)/build/deb PREFIX=/usr UNITDIR=/usr/lib/systemd/system \
+		SYSCONFDIR=/etc
+	contrib/deb/build.sh build/deb build
 
 format:
 	clang-format -i $(SRC) mcr.h
 
 clean:
 	rm -f mcr mcr_asan $(OBJ) tests/check_parse tests/check_parse_san tests/check_reasm \
-		tests/check_reasm_san $(TEST_TOOLS)
+		tests/check_reasm_san tests/check_ops tests/check_ops_san $(TEST_TOOLS)
+	rm -rf build

@@ -4,7 +4,10 @@
  * main(): parse the command line, open the sockets and the ring, run, print the counters.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +16,15 @@
 
 #include "mcr.h"
 
+#define STATS_SCHEMA 1		/* of the JSON counters; mcr(1) says when it changes */
+#define LINE_BYTES 16384	/* a counter line: 16 destinations, rates, escaped names */
+
 static const char usage_text[] =
 	"usage: mcr -i IFACE -g GROUP:PORT [-s SOURCE] -o DEST:PORT[@IFACE] [-o ...]\n"
 	"           [-t TTL] [--dscp N|NAME|keep] [-c COUNT] [--stats-interval SECS]\n"
 	"           [--stats-format kv|json] [--no-join] [--vlan ID] [-u USER]\n"
-	"           [--busy-poll USEC]\n"
+	"           [--busy-poll USEC] [--duration SECS] [--ready-fd N]\n"
+	"           [--stats-file PATH]\n"
 	"       mcr -h | -V\n"
 	"\n"
 	"Capture the UDP stream GROUP:PORT arriving on IFACE before the kernel's reverse-path\n"
@@ -36,8 +43,12 @@ static const char usage_text[] =
 	"      --dscp N|NAME|keep     DSCP of relayed datagrams: 0-63, a name (ef, af41, cs6,\n"
 	"                             ...), or keep the ingress datagram's (default)\n"
 	"  -c, --count N              exit 0 after relaying N datagrams\n"
+	"      --duration SECS        exit 0 after SECS seconds\n"
+	"      --ready-fd N           write \"ready\" to file descriptor N once capture runs\n"
 	"      --stats-interval SECS  also print the counters every SECS seconds\n"
 	"      --stats-format kv|json counter line format (default kv)\n"
+	"      --stats-file PATH      keep the latest counters in PATH as JSON, rewritten\n"
+	"                             whole every SECS of --stats-interval or every second\n"
 	"      --no-join              do not join GROUP on IFACE (networks that flood it)\n"
 	"      --vlan ID              relay only frames tagged with 802.1Q VLAN ID (1-4094)\n"
 	"  -u, --user USER|UID:GID    become USER once the sockets are open\n"
@@ -48,7 +59,8 @@ static const char usage_text[] =
 	"\n"
 	"SIGUSR1 prints the counters on stderr; SIGINT and SIGTERM print them and exit 0;\n"
 	"SIGHUP is ignored. Exit status: 0 done, 64 usage, 66 no such interface,\n"
-	"69 io_uring unavailable, 71 system error, 77 CAP_NET_RAW missing. See mcr(1).\n";
+	"69 io_uring unavailable, 71 system error, 73 stats file not writable,\n"
+	"77 CAP_NET_RAW missing. See mcr(1).\n";
 
 static int usage(int code)
 {
@@ -80,18 +92,51 @@ static void put(char *buf, size_t size, size_t *len, const char *fmt, ...)
 		*len += (size_t)n < size - *len ? (size_t)n : size - *len - 1;
 }
 
-/* The counters as one line on stderr, written whole in one write(2). */
-static void print_counters(const struct mcr_config *cfg, const struct mcr_counters *c)
+/* Per second over ns nanoseconds, rounded; 0 over an empty interval. */
+static uint64_t per_second(uint64_t delta, uint64_t ns)
 {
-	const bool json = cfg->stats_format == MCR_STATS_JSON;
-	char line[4096];
+	if (!ns)
+		return 0;
+	return (uint64_t)(((unsigned __int128)delta * 1000000000u + ns / 2) / ns);
+}
+
+/* A JSON string: interface names may hold quotes and backslashes, and any byte but / : space. */
+static void put_json_string(char *buf, size_t size, size_t *len, const char *s)
+{
+	put(buf, size, len, "\"");
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			put(buf, size, len, "\\%c", *c);
+		else if (*c < 0x20 || *c >= 0x7f)	/* never invalid UTF-8 in the output */
+			put(buf, size, len, "\\u%04x", *c);
+		else
+			put(buf, size, len, "%c", *c);
+	}
+	put(buf, size, len, "\"");
+}
+
+/*
+ * The counters as one line: "mcr: key=value ..." or a JSON object whose schema mcr(1) documents.
+ * event is "stats" or "final"; rates are per second since prev, the counters the previous line
+ * of this kind was made from (at first, those at the start).
+ */
+static size_t format_counters(char *line, size_t size, const struct mcr_config *cfg,
+			      const struct mcr_counters *c, const struct mcr_counters *prev,
+			      bool json, const char *event)
+{
+	const uint64_t ns = c->time_ns - prev->time_ns, interval_ms = (ns + 500000) / 1000000;
 	size_t n = 0;
 
-	put(line, sizeof(line), &n, json ? "{\"uptime_s\":%" PRIu64 ".%03u" :
-			"mcr: uptime_s=%" PRIu64 ".%03u", c->uptime_ms / 1000,
-	    (unsigned int)(c->uptime_ms % 1000));
+	if (json)
+		put(line, size, &n, "{\"schema\":%d,\"event\":\"%s\",\"time_ms\":%" PRIu64 ",",
+		    STATS_SCHEMA, event, c->time_ns / 1000000);
+	else
+		put(line, size, &n, "mcr: event=%s time_ms=%" PRIu64 " ", event,
+		    c->time_ns / 1000000);
+	put(line, size, &n, json ? "\"uptime_s\":%" PRIu64 ".%03u" : "uptime_s=%" PRIu64 ".%03u",
+	    c->uptime_ms / 1000, (unsigned int)(c->uptime_ms % 1000));
 #define FIELD(name, value)                                                                     \
-	put(line, sizeof(line), &n, json ? ",\"%s\":%" PRIu64 : " %s=%" PRIu64, (name), (value))
+	put(line, size, &n, json ? ",\"%s\":%" PRIu64 : " %s=%" PRIu64, (name), (value))
 	FIELD("rx_packets", c->rx_packets);
 	FIELD("rx_bytes", c->rx_bytes);
 	for (int v = 0; v < MCR_VERDICTS; v++)
@@ -104,28 +149,103 @@ static void print_counters(const struct mcr_config *cfg, const struct mcr_counte
 	FIELD("tx_packets", c->tx_packets);
 	FIELD("tx_bytes", c->tx_bytes);
 	FIELD("tx_errors", c->tx_errors);
+	put(line, size, &n,
+	    json ? ",\"interval_s\":%" PRIu64 ".%03u" : " interval_s=%" PRIu64 ".%03u",
+	    interval_ms / 1000, (unsigned int)(interval_ms % 1000));
+	FIELD("rx_pps", per_second(c->rx_packets - prev->rx_packets, ns));
+	FIELD("rx_bps", per_second((c->rx_bytes - prev->rx_bytes) * 8, ns));
+	FIELD("tx_pps", per_second(c->tx_packets - prev->tx_packets, ns));
+	FIELD("tx_bps", per_second((c->tx_bytes - prev->tx_bytes) * 8, ns));
 #undef FIELD
 	if (json)
-		put(line, sizeof(line), &n, ",\"out\":[");
+		put(line, size, &n, ",\"out\":[");
 	for (unsigned int i = 0; i < cfg->n_out; i++) {
-		const struct mcr_out_counters *o = &c->out[i];
+		const struct mcr_out_counters *o = &c->out[i], *p = &prev->out[i];
+		const uint64_t pps = per_second(o->tx_packets - p->tx_packets, ns);
+		const uint64_t bps = per_second((o->tx_bytes - p->tx_bytes) * 8, ns);
 
-		if (json)
-			put(line, sizeof(line), &n,
-			    "%s{\"dest\":\"%s\",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
-			    ",\"tx_errors\":%" PRIu64 ",\"last_error\":\"%s\"}",
-			    i ? "," : "", cfg->out[i].text, o->tx_packets, o->tx_bytes,
-			    o->tx_errors, errno_name(o->last_errno));
-		else
-			put(line, sizeof(line), &n,
+		if (json) {
+			put(line, size, &n, "%s{\"dest\":", i ? "," : "");
+			put_json_string(line, size, &n, cfg->out[i].text);
+			put(line, size, &n,
+			    ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+			    ",\"tx_errors\":%" PRIu64 ",\"last_error\":\"%s\",\"tx_pps\":%" PRIu64
+			    ",\"tx_bps\":%" PRIu64 "}",
+			    o->tx_packets, o->tx_bytes, o->tx_errors, errno_name(o->last_errno),
+			    pps, bps);
+		} else {
+			put(line, size, &n,
 			    " out%u=%s out%u.tx_packets=%" PRIu64 " out%u.tx_bytes=%" PRIu64
-			    " out%u.tx_errors=%" PRIu64 " out%u.last_error=%s",
+			    " out%u.tx_errors=%" PRIu64 " out%u.last_error=%s out%u.tx_pps=%" PRIu64
+			    " out%u.tx_bps=%" PRIu64,
 			    i + 1, cfg->out[i].text, i + 1, o->tx_packets, i + 1, o->tx_bytes,
-			    i + 1, o->tx_errors, i + 1, errno_name(o->last_errno));
+			    i + 1, o->tx_errors, i + 1, errno_name(o->last_errno), i + 1, pps,
+			    i + 1, bps);
+		}
 	}
-	put(line, sizeof(line), &n, json ? "]}\n" : "\n");
+	put(line, size, &n, json ? "]}\n" : "\n");
+	return n;
+}
+
+/* The counters as one line on stderr, written whole in one write(2); prev moves on to c. */
+static void print_counters(const struct mcr_config *cfg, const struct mcr_counters *c,
+			   struct mcr_counters *prev, const char *event)
+{
+	static char line[LINE_BYTES];
+	size_t n = format_counters(line, sizeof(line), cfg, c, prev,
+				   cfg->stats_format == MCR_STATS_JSON, event);
+
+	*prev = *c;
 	if (write(STDERR_FILENO, line, n) < 0)
 		return;	/* nowhere left to say it */
+}
+
+/*
+ * The stats file: the latest counters as JSON, whatever --stats-format says. Written beside it
+ * and renamed over it, so a reader sees the old object or the new one, never half of either.
+ * Returns 0 or an errno.
+ */
+static int write_stats_file(const struct mcr_config *cfg, const struct mcr_counters *c,
+			    struct mcr_counters *prev, const char *event)
+{
+	static char line[LINE_BYTES];
+	char tmp[PATH_MAX];
+	size_t n = format_counters(line, sizeof(line), cfg, c, prev, true, event);
+	ssize_t w;
+	int fd, e = 0;
+
+	*prev = *c;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", cfg->stats_file);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return errno;
+	w = write(fd, line, n);
+	if (w < 0)
+		e = errno;
+	else if ((size_t)w != n)
+		e = ENOSPC;
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, cfg->stats_file) < 0)
+		e = errno;
+	if (e)
+		unlink(tmp);
+	return e;
+}
+
+/* A stats file that fails while relaying costs a line when it starts and when it ends. */
+static void update_stats_file(const struct mcr_config *cfg, const struct mcr_counters *c,
+			      struct mcr_counters *prev, const char *event)
+{
+	static int last;
+	int e = write_stats_file(cfg, c, prev, event);
+
+	if (e && e != last)
+		fprintf(stderr, "mcr: --stats-file %s: %s; still relaying, trying again at each "
+			"update\n", cfg->stats_file, strerror(e));
+	else if (!e && last)
+		fprintf(stderr, "mcr: --stats-file %s: written again\n", cfg->stats_file);
+	last = e;
 }
 
 static void print_start(const struct mcr_config *cfg)
@@ -153,6 +273,7 @@ static void print_start(const struct mcr_config *cfg)
 int main(int argc, char *argv[])
 {
 	static struct mcr_config cfg;
+	static struct mcr_counters line_prev, file_prev;	/* what each showed last */
 	char err[MCR_ERR_LEN];
 	struct mcr_ring *r;
 	int code = MCR_EXIT_OK;
@@ -172,10 +293,33 @@ int main(int argc, char *argv[])
 	r = ring_open(&cfg, &code);
 	if (!r)
 		return code;
+	line_prev = file_prev = *ring_counters(r);
+	/* The file exists once mcr is ready, so a reader never finds it missing. */
+	if (cfg.stats_file) {
+		int e = write_stats_file(&cfg, &file_prev, &file_prev, "stats");
+
+		if (e) {
+			fprintf(stderr, "mcr: --stats-file %s: %s (mcr writes %s.tmp and renames "
+				"it: the directory must exist and be writable)\n", cfg.stats_file,
+				strerror(e), cfg.stats_file);
+			ring_close(r);
+			return MCR_EXIT_CANTCREAT;
+		}
+	}
 	print_start(&cfg);
-	while (ring_run(r, &code) == MCR_EVENT_STATS)
-		print_counters(&cfg, ring_counters(r));
-	print_counters(&cfg, ring_counters(r));
+	ring_ready(r);
+	for (;;) {
+		enum mcr_event e = ring_run(r, &code);
+		const struct mcr_counters *c = ring_counters(r);
+		const char *event = e == MCR_EVENT_EXIT ? "final" : "stats";
+
+		if (e != MCR_EVENT_STATS_FILE)
+			print_counters(&cfg, c, &line_prev, event);
+		if (cfg.stats_file)
+			update_stats_file(&cfg, c, &file_prev, event);
+		if (e == MCR_EVENT_EXIT)
+			break;
+	}
 	ring_close(r);
 	return code;
 }

@@ -32,6 +32,7 @@ enum mcr_exit {
 	MCR_EXIT_NOURING = 69,	/* EX_UNAVAILABLE: io_uring unavailable */
 	MCR_EXIT_OSERR = 71,	/* EX_OSERR: any other system error */
 	MCR_EXIT_NOPERM = 77,	/* EX_NOPERM: CAP_NET_RAW missing */
+	MCR_EXIT_CANTCREAT = 73,	/* EX_CANTCREAT: --stats-file cannot be written */
 };
 
 /* An IP address of either family, in network byte order. */
@@ -72,7 +73,12 @@ struct mcr_config {
 	uint16_t vlan;			/* --vlan 1..4094, 0 for untagged frames only */
 	char user[64];			/* --user NAME or UID[:GID], "" to stay who we are */
 	uint32_t busy_poll_us;		/* --busy-poll: spin this long for a frame before sleeping */
+	uint32_t duration_ms;		/* --duration, 0 for unlimited */
+	int ready_fd;			/* --ready-fd, -1 for none */
+	const char *stats_file;		/* --stats-file, NULL for none; points into argv */
 };
+
+#define MCR_STATS_FILE_MS 1000	/* --stats-file rewrites without --stats-interval */
 
 /* What parse_args() asks main() to do. */
 enum mcr_parse_result { MCR_PARSE_RUN, MCR_PARSE_HELP, MCR_PARSE_VERSION, MCR_PARSE_ERROR };
@@ -206,12 +212,14 @@ struct mcr_counters {
 	/* Fragmented datagrams: rebuilt and relayed, or given up for one reason. */
 	uint64_t frag_reassembled, frag_timeout, frag_evicted, frag_invalid;
 	struct mcr_out_counters out[MCR_MAX_OUT];
+	uint64_t time_ns;	/* CLOCK_MONOTONIC when these were read */
 };
 
 /* ring.c: why ring_run() came back. */
 enum mcr_event {
 	MCR_EVENT_STATS,	/* SIGUSR1 or the stats timer: print, then call ring_run() again */
 	MCR_EVENT_EXIT,		/* stop with *exit_code; the final counters are still readable */
+	MCR_EVENT_STATS_FILE,	/* the stats file's own timer: rewrite it, print nothing */
 };
 
 struct mcr_ring;
@@ -219,5 +227,6 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code);
 enum mcr_event ring_run(struct mcr_ring *r, int *exit_code);
 const struct mcr_counters *ring_counters(struct mcr_ring *r);
 void ring_close(struct mcr_ring *r);
+void ring_ready(struct mcr_ring *r);	/* capture runs: tell --ready-fd and systemd */
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #define NH_FRAGMENT 44
 #define NH_DSTOPTS 60
 #define STATS_INTERVAL_MAX_MS (86400u * 1000u)
+#define STATS_FILE_MAX (PATH_MAX - 8)	/* bytes, room left for the ".tmp" suffix */
 
 const char *const mcr_verdict_name[MCR_VERDICTS] = {
 	[MCR_RELAY] = "relayed",
@@ -233,7 +235,8 @@ static uint32_t parse_seconds_ms(const char *s)
 enum opt_id {
 	OPT_IN, OPT_GROUP, OPT_SOURCE, OPT_OUT, OPT_TTL, OPT_DSCP, OPT_COUNT, OPT_STATS_INTERVAL,
 	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION, OPT_VLAN, OPT_USER,
-	OPT_BUSY_POLL, OPT_COUNT_OF
+	OPT_BUSY_POLL, OPT_DURATION, OPT_READY_FD, OPT_STATS_FILE,
+	OPT_COUNT_OF
 };
 
 static const struct {
@@ -257,6 +260,9 @@ static const struct {
 	[OPT_VLAN] = { "vlan", 0, true, false },
 	[OPT_USER] = { "user", 'u', true, false },
 	[OPT_BUSY_POLL] = { "busy-poll", 0, true, false },
+	[OPT_DURATION] = { "duration", 0, true, false },
+	[OPT_READY_FD] = { "ready-fd", 0, true, false },
+	[OPT_STATS_FILE] = { "stats-file", 0, true, false },
 };
 
 /* One line naming the culprit; the pointer to --help survives however long the culprit is. */
@@ -421,6 +427,33 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		else
 			return fail(err, "%s '%s': format must be kv or json", flag, v);
 		break;
+	case OPT_DURATION:
+		cfg->duration_ms = parse_seconds_ms(v);
+		if (!cfg->duration_ms)
+			return fail(err, "%s '%s': seconds must be from 0.001 to 86400", flag, v);
+		break;
+	case OPT_READY_FD:
+		n = parse_num(v, 0, INT_MAX);
+		if (n < 0)
+			return fail(err, "%s '%s': not a file descriptor number", flag, v);
+		/* Closing it after the line would silence every later log line. */
+		if (n == 2)
+			return fail(err,
+				    "%s 2: that is standard error, where mcr logs; use another, "
+				    "e.g. --ready-fd 3 3>FILE", flag);
+		cfg->ready_fd = (int)n;
+		break;
+	case OPT_STATS_FILE:
+		/* mcr writes PATH.tmp beside it and renames it over PATH. */
+		if (!*v || strlen(v) >= STATS_FILE_MAX)
+			return fail(err, "%s '%.40s': a file path of 1 to %d bytes", flag, v,
+				    STATS_FILE_MAX - 1);
+		if (v[strlen(v) - 1] == '/')
+			return fail(err,
+				    "%s %s: names a directory; add a file name, e.g. %sstats.json",
+				    flag, v, v);
+		cfg->stats_file = v;
+		break;
 	}
 	return MCR_PARSE_RUN;
 }
@@ -434,6 +467,7 @@ enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ttl = MCR_TTL_DEFAULT;
 	cfg->dscp = MCR_DSCP_KEEP;
+	cfg->ready_fd = -1;
 	err[0] = '\0';
 
 	for (int i = 1; i < argc; i++) {

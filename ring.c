@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -32,6 +33,8 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,13 +58,14 @@
 #define GSO_SEGS_MAX 64		/* UDP_MAX_SEGMENTS before Linux 6.9 */
 #define SNDBUF_BYTES (4 << 20)
 #define CTRL_BYTES (CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int)))
+#define PROBE_OPS 256		/* io_uring operations the probe has room for */
 #define FILTER_SNAPLEN 0x40000	/* "accept the whole frame" for the filter's return */
 
 /*
  * user_data: the kind in the top byte; a send also says which destination, whether it was a GSO
  * send, how many datagrams it carries and the index of the first.
  */
-enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_REASM, UD_SEND };
+enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_REASM, UD_SEND, UD_DURATION };
 #define UD(kind) ((uint64_t)(kind) << 56)
 #define UD_SEND_OF(out, gso, n, first)                                                         \
 	(UD(UD_SEND) | (uint64_t)(out) << 48 | (uint64_t)(gso) << 40 | (uint64_t)(n) << 16 |     \
@@ -132,6 +136,14 @@ struct mcr_ring {
 	int exit_code;
 
 	struct out_sock out[MCR_MAX_OUT];
+
+	struct __kernel_timespec duration_end;	/* CLOCK_MONOTONIC, for --duration */
+	int notify_fd;		/* to systemd's NOTIFY_SOCKET, or -1 */
+	struct sockaddr_un notify_addr;
+	socklen_t notify_len;
+	bool ready_sent;
+	bool file_due;		/* the stats file's timer fired */
+	bool admin_up;		/* the ingress was set up at start, carrier or not */
 };
 
 static uint64_t now_ns(void)
@@ -266,8 +278,10 @@ static int probe_ingress(struct mcr_ring *r, const char *name, uint32_t *mtu)
 		return fail(MCR_EXIT_OSERR, "%s: %s", name, strerror(e));
 	}
 	*mtu = (uint32_t)ifr.ifr_mtu;
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
 		r->link_up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+		r->admin_up = ifr.ifr_flags & IFF_UP;
+	}
 	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
 		e = errno;
 		close(fd);
@@ -450,6 +464,18 @@ static int accept_group_mac(struct mcr_ring *r)
 }
 
 /*
+ * An egress interface without an IPv4 address still sends, with the address of another
+ * interface or 0.0.0.0 as the source: a stream receivers and their RPF checks would refuse.
+ */
+static bool has_ipv4_address(int fd, const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	return ioctl(fd, SIOCGIFADDR, &ifr) == 0 || errno != EADDRNOTAVAIL;
+}
+
+/*
  * One connected UDP socket per destination: the route is looked up once, and a unicast peer's
  * ICMP port-unreachable comes back as ECONNREFUSED on that destination alone. A destination with
  * no route yet is kept unconnected and named in every send, so it starts working by itself.
@@ -478,6 +504,11 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 			return fail(MCR_EXIT_NOIF, "-o %s: %s: no such interface (see ip link)",
 				    o->text, o->ifname);
 	}
+	if (ifindex && !v6 && !has_ipv4_address(fd, o->ifname))
+		return fail(MCR_EXIT_NOIF,
+			    "-o %s: %s has no IPv4 address, so datagrams would leave with another "
+			    "interface's or 0.0.0.0 (ip address add ADDR/LEN dev %s)", o->text,
+			    o->ifname, o->ifname);
 	s->addr_len = to_sockaddr(&o->addr, o->port, ifindex, &s->addr);
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
@@ -540,9 +571,12 @@ static int open_netlink(struct mcr_ring *r)
 	r->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (r->nl_fd < 0 || bind(r->nl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return fail(MCR_EXIT_OSERR, "rtnetlink socket: %s", strerror(errno));
-	if (!r->link_up)
-		fprintf(stderr, "mcr: %s: link is down; relaying starts when it is up\n",
-			r->cfg->ingress);
+	if (!r->link_up && r->admin_up)
+		fprintf(stderr, "mcr: %s: link is down; relaying starts when it is up (no carrier: "
+			"check the cable or the far end)\n", r->cfg->ingress);
+	else if (!r->link_up)
+		fprintf(stderr, "mcr: %s: link is down; relaying starts when it is up (ip link set "
+			"%s up)\n", r->cfg->ingress, r->cfg->ingress);
 	return 0;
 }
 
@@ -562,18 +596,124 @@ static int open_signals(struct mcr_ring *r)
 	r->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (r->sig_fd < 0)
 		return fail(MCR_EXIT_OSERR, "signalfd: %s", strerror(errno));
-	if (!r->cfg->stats_interval_ms)
+	/* Without --stats-interval, a stats file still wants fresh counters. */
+	const uint32_t ms = r->cfg->stats_interval_ms ? r->cfg->stats_interval_ms :
+			    r->cfg->stats_file ? MCR_STATS_FILE_MS : 0;
+
+	if (!ms)
 		return 0;
 	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (r->timer_fd < 0)
 		return fail(MCR_EXIT_OSERR, "timerfd: %s", strerror(errno));
 	struct itimerspec its = {
-		.it_interval = { r->cfg->stats_interval_ms / 1000,
-				 (long)(r->cfg->stats_interval_ms % 1000) * 1000000 },
+		.it_interval = { ms / 1000, (long)(ms % 1000) * 1000000 },
 	};
 	its.it_value = its.it_interval;
 	if (timerfd_settime(r->timer_fd, 0, &its, NULL) < 0)
 		return fail(MCR_EXIT_OSERR, "timerfd_settime: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * kernel.io_uring_disabled (Linux 6.6): 0 allowed, 1 only for kernel.io_uring_group, 2 never.
+ * -1 when the kernel has no such sysctl, -2 when /proc/sys cannot be read here.
+ */
+static int io_uring_disabled(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/sys/kernel/io_uring_disabled", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno == ENOENT && access("/proc/sys/kernel", F_OK) == 0 ? -1 : -2;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : -2;
+}
+
+/* io_uring refused by call: say which switch refuses it, and how to allow it. */
+static int uring_refused(const char *call, int err)
+{
+	static const char allow[] = "allow io_uring_setup, io_uring_enter and io_uring_register "
+				    "(see mcr(1))";
+	const int disabled = io_uring_disabled();
+
+	if (disabled > 0)
+		return fail(MCR_EXIT_NOURING,
+			    "%s: %s: sysctl kernel.io_uring_disabled is %d; allow io_uring with "
+			    "sysctl -w kernel.io_uring_disabled=0%s", call, strerror(err), disabled,
+			    disabled == 1 ? ", or run mcr in kernel.io_uring_group" : "");
+	if (err == ENOSYS)
+		return fail(MCR_EXIT_NOURING,
+			    "%s: %s: this kernel has no io_uring (CONFIG_IO_URING) or a seccomp "
+			    "profile hides it; mcr needs Linux 5.6 or later with io_uring", call,
+			    strerror(err));
+	if (disabled == -2)
+		return fail(MCR_EXIT_NOURING,
+			    "%s: %s: kernel.io_uring_disabled cannot be read here; it, a seccomp "
+			    "profile or an LSM refuses io_uring: %s", call, strerror(err), allow);
+	return fail(MCR_EXIT_NOURING, "%s: %s: kernel.io_uring_disabled is %s, so a seccomp "
+		    "profile (a container's default) or an LSM refuses it: %s", call, strerror(err),
+		    disabled == 0 ? "0" : "absent", allow);
+}
+
+static bool refused(int ret)
+{
+	return ret == -EPERM || ret == -EACCES || ret == -ENOSYS;
+}
+
+/* The io_uring operations mcr submits, and the Linux release that brought each. */
+static const struct {
+	int op;
+	const char *name, *since;
+} uring_ops[] = {
+	{ IORING_OP_POLL_ADD, "IORING_OP_POLL_ADD", "5.1" },
+	{ IORING_OP_SENDMSG, "IORING_OP_SENDMSG", "5.3" },
+	{ IORING_OP_TIMEOUT, "IORING_OP_TIMEOUT", "5.4" },
+	{ IORING_OP_READ, "IORING_OP_READ", "5.6" },
+	{ IORING_OP_RECV, "IORING_OP_RECV", "5.6" },
+};
+
+/*
+ * Before mcr says it is ready: the kernel knows every operation it will submit, and
+ * io_uring_enter works, since a seccomp profile may allow io_uring_setup and still refuse that.
+ */
+static int check_uring(struct mcr_ring *r)
+{
+	union {
+		struct io_uring_probe p;
+		uint8_t room[sizeof(struct io_uring_probe) +
+			     PROBE_OPS * sizeof(struct io_uring_probe_op)];
+	} probe;
+	struct io_uring_cqe *cqe;
+	struct utsname u;
+	int ret;
+
+	if (uname(&u) < 0)
+		snprintf(u.release, sizeof(u.release), "?");
+	memset(&probe, 0, sizeof(probe));	/* the kernel refuses a probe that is not zeroed */
+	ret = io_uring_register_probe(&r->uring, &probe.p, PROBE_OPS);
+	if (refused(ret))
+		return uring_refused("io_uring_register", -ret);
+	if (ret == -EINVAL)
+		return fail(MCR_EXIT_NOURING,
+			    "io_uring on Linux %s cannot list its operations (Linux 5.6 can): mcr "
+			    "needs Linux 5.6 or later", u.release);
+	if (ret < 0)
+		return fail(MCR_EXIT_NOURING, "io_uring probe: %s", strerror(-ret));
+	for (size_t i = 0; i < sizeof(uring_ops) / sizeof(uring_ops[0]); i++)
+		if (!io_uring_opcode_supported(&probe.p, uring_ops[i].op))
+			return fail(MCR_EXIT_NOURING,
+				    "io_uring on Linux %s lacks %s (Linux %s): mcr needs Linux 5.6 "
+				    "or later", u.release, uring_ops[i].name, uring_ops[i].since);
+	io_uring_prep_nop(io_uring_get_sqe(&r->uring));
+	ret = io_uring_submit_and_wait(&r->uring, 1);
+	if (refused(ret))
+		return uring_refused("io_uring_enter", -ret);
+	if (ret < 0)
+		return fail(MCR_EXIT_OSERR, "io_uring_enter: %s", strerror(-ret));
+	if (io_uring_peek_cqe(&r->uring, &cqe) == 0)
+		io_uring_cqe_seen(&r->uring, cqe);
 	return 0;
 }
 
@@ -598,22 +738,25 @@ static int open_uring(struct mcr_ring *r)
 		if (ret != -EINVAL)
 			break;
 	}
-	if (ret == -ENOSYS || ret == -EPERM || ret == -EACCES)
-		return fail(MCR_EXIT_NOURING, "io_uring: %s (is sysctl kernel.io_uring_disabled set, "
-			    "or does a container seccomp profile block io_uring_setup? see mcr(1))",
-			    strerror(-ret));
+	if (refused(ret))
+		return uring_refused("io_uring_setup", -ret);
 	if (ret == -ENOMEM)
 		return fail(MCR_EXIT_NOURING, "io_uring: %s (before Linux 5.12 the ring counts "
 			    "against ulimit -l; raise it)", strerror(-ret));
 	if (ret < 0)
 		return fail(MCR_EXIT_NOURING, "io_uring: %s", strerror(-ret));
+	r->uring_ok = true;
+	ret = check_uring(r);
+	if (ret)
+		return ret;
 	files[FILE_INGRESS] = r->pkt_fd;
 	for (unsigned int i = 0; i < r->cfg->n_out; i++)
 		files[FILE_OUT0 + i] = r->out[i].fd;
 	ret = io_uring_register_files(&r->uring, files, FILE_OUT0 + r->cfg->n_out);
+	if (refused(ret))
+		return uring_refused("io_uring_register", -ret);
 	if (ret < 0)
 		return fail(MCR_EXIT_OSERR, "io_uring_register_files: %s", strerror(-ret));
-	r->uring_ok = true;
 	io_uring_register_ring_fd(&r->uring);
 	return 0;
 }
@@ -684,6 +827,82 @@ static int drop_privileges(struct mcr_ring *r)
 	return 0;
 }
 
+/* --ready-fd must be open for writing now, so a harness learns of a mistake before it waits. */
+static int check_ready_fd(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return fail(MCR_EXIT_USAGE, "--ready-fd %d: not open; open it for mcr, e.g. "
+			    "--ready-fd %d %d>FILE", fd, fd, fd);
+	if ((fl & O_ACCMODE) == O_RDONLY)
+		return fail(MCR_EXIT_USAGE,
+			    "--ready-fd %d: open for reading only; mcr writes to it (%d>FILE)", fd,
+			    fd);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/*
+ * systemd's Type=notify socket, from $NOTIFY_SOCKET: a path, or an abstract name written with a
+ * leading @. Opened at start, so later messages need nothing the sandbox might take away.
+ */
+static int open_notify(struct mcr_ring *r)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	size_t n = path ? strlen(path) : 0;
+
+	if (!n)
+		return 0;
+	if ((path[0] != '/' && path[0] != '@') || n >= sizeof(r->notify_addr.sun_path)) {
+		fprintf(stderr,
+			"mcr: NOTIFY_SOCKET=%s: not a socket path or @name; not notifying\n", path);
+		return 0;
+	}
+	r->notify_addr.sun_family = AF_UNIX;
+	memcpy(r->notify_addr.sun_path, path, n);
+	if (path[0] == '@')
+		r->notify_addr.sun_path[0] = '\0';
+	r->notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	r->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (r->notify_fd < 0)
+		return fail(MCR_EXIT_OSERR, "NOTIFY_SOCKET: socket: %s", strerror(errno));
+	return 0;
+}
+
+/* One sd_notify(3) message, when systemd asked for them. */
+static void notify(struct mcr_ring *r, const char *msg)
+{
+	if (r->notify_fd < 0)
+		return;
+	if (sendto(r->notify_fd, msg, strlen(msg), MSG_NOSIGNAL,
+		   (const struct sockaddr *)&r->notify_addr, r->notify_len) < 0)
+		fprintf(stderr, "mcr: NOTIFY_SOCKET=%s: %.*s not sent: %s\n",
+			getenv("NOTIFY_SOCKET"), (int)strcspn(msg, "\n"), msg, strerror(errno));
+}
+
+/*
+ * Capture runs: frames from now on are relayed. --ready-fd gets one line and then EOF; systemd
+ * gets READY=1 and a status line for systemctl status.
+ */
+void ring_ready(struct mcr_ring *r)
+{
+	const struct mcr_config *cfg = r->cfg;
+	const bool v6 = cfg->group.family == AF_INET6;
+	char msg[128 + INET6_ADDRSTRLEN], group[INET6_ADDRSTRLEN];
+
+	if (cfg->ready_fd >= 0) {
+		if (write(cfg->ready_fd, "ready\n", 6) < 0)
+			fprintf(stderr, "mcr: --ready-fd %d: %s\n", cfg->ready_fd, strerror(errno));
+		close(cfg->ready_fd);
+	}
+	format_ip(&cfg->group, group, sizeof(group));
+	snprintf(msg, sizeof(msg), v6 ? "READY=1\nSTATUS=relaying [%s]:%u from %s\n" :
+		 "READY=1\nSTATUS=relaying %s:%u from %s\n", group, cfg->port, cfg->ingress);
+	notify(r, msg);
+	r->ready_sent = true;
+}
+
 struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 {
 	struct mcr_ring *r = calloc(1, sizeof(*r));
@@ -695,6 +914,7 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 	}
 	r->cfg = cfg;
 	r->pkt_fd = r->join_fd = r->sig_fd = r->timer_fd = r->nl_fd = -1;
+	r->notify_fd = -1;
 	for (unsigned int i = 0; i < MCR_MAX_OUT; i++)
 		r->out[i].fd = -1;
 	r->match.group = cfg->group;
@@ -706,7 +926,11 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 	if (r->batch_max > BATCH_MAX)
 		r->batch_max = BATCH_MAX;
 
-	ret = open_ingress(r);
+	ret = cfg->ready_fd >= 0 ? check_ready_fd(cfg->ready_fd) : 0;
+	if (!ret)
+		ret = open_notify(r);
+	if (!ret)
+		ret = open_ingress(r);
 	if (!ret)
 		ret = cfg->no_join ? accept_group_mac(r) : join_group(r);
 	for (unsigned int i = 0; !ret && i < cfg->n_out; i++)
@@ -740,6 +964,10 @@ void ring_close(struct mcr_ring *r)
 {
 	if (!r)
 		return;
+	if (r->ready_sent)
+		notify(r, "STOPPING=1\n");
+	if (r->notify_fd >= 0)
+		close(r->notify_fd);
 	if (r->uring_ok)
 		io_uring_queue_exit(&r->uring);
 	if (r->map)
@@ -809,6 +1037,18 @@ static void arm_timer(struct mcr_ring *r)
 
 	io_uring_prep_read(sqe, r->timer_fd, &r->timer_ticks, sizeof(r->timer_ticks), 0);
 	io_uring_sqe_set_data64(sqe, UD(UD_TIMER));
+}
+
+/* --duration: an absolute timeout from the start, so the run is as long as asked, not longer. */
+static void arm_duration(struct mcr_ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+	uint64_t end = r->start_ns + (uint64_t)r->cfg->duration_ms * 1000000u;
+
+	r->duration_end.tv_sec = (long long)(end / 1000000000u);
+	r->duration_end.tv_nsec = (long long)(end % 1000000000u);
+	io_uring_prep_timeout(sqe, &r->duration_end, 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, UD(UD_DURATION));
 }
 
 static void arm_link(struct mcr_ring *r)
@@ -1141,8 +1381,16 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 		if (cqe->res != sizeof(r->timer_ticks))
 			return fail(MCR_EXIT_OSERR, "timerfd read: %s",
 				    strerror(cqe->res < 0 ? -cqe->res : EIO));
-		r->stats_due = true;
+		if (r->cfg->stats_interval_ms)
+			r->stats_due = true;
+		else
+			r->file_due = true;
 		arm_timer(r);
+		break;
+	case UD_DURATION:
+		if (cqe->res != -ETIME)
+			return fail(MCR_EXIT_OSERR, "--duration timeout: %s", strerror(-cqe->res));
+		r->stop = true;
 		break;
 	}
 	return 0;
@@ -1176,14 +1424,20 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 		arm_link(r);
 		if (r->timer_fd >= 0)
 			arm_timer(r);
+		if (r->cfg->duration_ms)
+			arm_duration(r);
 	}
 	for (;;) {
 		unsigned int n;
 		int ret;
 
 		if (r->stats_due) {
-			r->stats_due = false;
+			r->stats_due = r->file_due = false;
 			return MCR_EVENT_STATS;
+		}
+		if (r->file_due) {
+			r->file_due = false;
+			return MCR_EVENT_STATS_FILE;
 		}
 		if (!r->inflight) {
 			release_pass(r);
@@ -1235,7 +1489,8 @@ const struct mcr_counters *ring_counters(struct mcr_ring *r)
 		r->c.tx_bytes += r->c.out[o].tx_bytes;
 		r->c.tx_errors += r->c.out[o].tx_errors;
 	}
-	r->c.uptime_ms = (now_ns() - r->start_ns) / 1000000u;
+	r->c.time_ns = now_ns();
+	r->c.uptime_ms = (r->c.time_ns - r->start_ns) / 1000000u;
 	r->c.frag_reassembled = r->reasm.reassembled;
 	r->c.frag_timeout = r->reasm.timeout;
 	r->c.frag_evicted = r->reasm.evicted;

@@ -298,3 +298,59 @@ receive() {
 }
 
 r() { mcr_kv "$WORK/$1.out" "$2"; }
+
+# start_mcr_ready LOG ARGS...: mcr in the relay with --ready-fd 3 on a FIFO, stderr to LOG,
+# MCR_PID its PID. READY is the line it wrote (empty when none came within 5 s); READY_EOF is 1
+# when the FIFO reached end-of-file right after, as it does once mcr closed it. True when READY
+# is "ready": from then on every frame is relayed, with no sleep needed.
+start_mcr_ready() {
+	local log=$1
+	shift
+	rm -f "$WORK/ready.fifo"
+	mkfifo "$WORK/ready.fifo"
+	ip netns exec "$RLY" "$MCR" --ready-fd 3 "$@" 3>"$WORK/ready.fifo" 2>"$log" &
+	MCR_PID=$!
+	MCR_PIDS+=("$MCR_PID")
+	READY= READY_EOF=
+	exec 5<"$WORK/ready.fifo"
+	read -r -t 5 READY <&5
+	read -r -t 2 _ <&5
+	READY_EOF=$?
+	exec 5<&-
+	[ "$READY" = ready ]
+}
+
+# stop_mcr_pid PID: SIGTERM; STATUS is its exit status, 124 if it outlived 5 s.
+stop_mcr_pid() {
+	kill -TERM "$1" 2>/dev/null
+	mcr_wait_pid "$1" 5
+	STATUS=$?
+}
+
+# expect_relay NAME STATUS PATTERN -- COMMAND...: in the relay, COMMAND (run by bash -c, so it
+# may open or close descriptors) exits STATUS with exactly one stderr line, matching PATTERN
+# (grep -E).
+expect_relay() {
+	local name=$1 want=$2 pattern=$3 err status lines
+	shift 4
+	err=$(ip netns exec "$RLY" timeout 5 bash -c "$*" 2>&1 >/dev/null)
+	status=$?
+	lines=$(printf '%s\n' "$err" | grep -c .)
+	if [ "$status" = "$want" ] && [ "$lines" = 1 ] && printf '%s' "$err" | grep -Eq -- "$pattern"
+	then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "status $status (want $want), stderr: $err"
+	fi
+}
+
+# mcr_wait_oper NS IFACE STATE: bounded wait until the kernel's link watcher gives IFACE the
+# operstate STATE; it may lag "ip link set" by up to a second, and mcr reports what it says.
+mcr_wait_oper() {
+	for _ in $(seq 150); do
+		[ "$(ip netns exec "$1" cat "/sys/class/net/$2/operstate")" = "$3" ] && return 0
+		sleep 0.02
+	done
+	echo "$1 $2 never became $3" >&2
+	return 1
+}

@@ -84,7 +84,7 @@ test_signal_storm() {
 	stop_mcr
 	local lines whole
 	lines=$(grep -c . "$WORK/mcr.log")
-	whole=$(grep -cE '^mcr: uptime_s=[0-9]+\.[0-9]{3} rx_packets=[0-9]+ .* out1\.last_error=[-A-Z]+$' "$WORK/mcr.log")
+	whole=$(grep -cE '^mcr: event=(stats|final) time_ms=[0-9]+ uptime_s=[0-9]+\.[0-9]{3} rx_packets=[0-9]+ .* out1\.last_error=[-A-Z]+ out1\.tx_pps=[0-9]+ out1\.tx_bps=[0-9]+$' "$WORK/mcr.log")
 	if [ "$(r rx unique)" = $n ] && [ "$(c relayed)" = $n ] && [ "$lines" -gt 50 ] &&
 		[ "$whole" = $((lines - 1)) ] && [ "$MCR_STATUS" = 0 ]; then
 		mcr_pass "$name"

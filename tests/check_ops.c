@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for the options that make mcr easy to operate: run length, readiness and the
+ * stats file. Expected values come from mcr(1), never from the code under test.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mcr.h"
+
+#define HINT "(see mcr --help)"
+#define ARGS_MAX 32
+
+#define BASE "-i", "eth0", "-g", "239.0.0.1:5000", "-o", "198.18.2.2:6000"
+
+/* parse_args() on "mcr" and the NULL-terminated arguments, into a config full of junk. */
+static enum mcr_parse_result parse_list(struct mcr_config *cfg, char *err,
+					const char *const *args)
+{
+	char *argv[ARGS_MAX + 2];
+	int argc = 0;
+
+	argv[argc++] = "mcr";
+	for (; *args; args++) {
+		ck_assert_int_lt(argc, ARGS_MAX);
+		argv[argc++] = (char *)*args;
+	}
+	argv[argc] = NULL;
+	memset(cfg, 0xa5, sizeof(*cfg));
+	memset(err, 'J', MCR_ERR_LEN - 1);
+	err[MCR_ERR_LEN - 1] = '\0';
+	return parse_args(argc, argv, cfg, err);
+}
+
+#define PARSE(cfg, err, ...) parse_list(cfg, err, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Refused with one line that names the culprit and the problem, and points to --help. */
+static void assert_refused(const char *const *args, const char *culprit, const char *problem)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+	enum mcr_parse_result r = parse_list(&cfg, err, args);
+	size_t n = strnlen(err, MCR_ERR_LEN);
+
+	ck_assert_msg(r == MCR_PARSE_ERROR, "%s: accepted", culprit);
+	ck_assert_msg(n < MCR_ERR_LEN && !strchr(err, '\n'), "%s: not one line", culprit);
+	ck_assert_msg(n > strlen(HINT) && !strcmp(err + n - strlen(HINT), HINT),
+		      "\"%s\" does not end with the hint", err);
+	ck_assert_msg(strstr(err, culprit), "\"%s\" does not name \"%s\"", err, culprit);
+	ck_assert_msg(strstr(err, problem), "\"%s\" does not say \"%s\"", err, problem);
+}
+
+#define REFUSED(culprit, problem, ...)                                                         \
+	assert_refused((const char *const[]){ BASE, __VA_ARGS__, NULL }, culprit, problem)
+
+/* ---------------------------------------------------------------------------------------- */
+/* --duration SECS                                                                           */
+
+START_TEST(test_duration_default)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.duration_ms, 0);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	uint32_t ms;
+} durations[] = {
+	{ "1", 1000 },	      { "0.001", 1 },	 { "0.5", 500 },   { "2.25", 2250 },
+	{ "10.010", 10010 }, { "86400", 86400000 }, { "3600", 3600000 },
+};
+
+START_TEST(test_duration_accepted)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN], attached[32];
+	const char *text = durations[_i].text;
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--duration", text), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.duration_ms, durations[_i].ms);
+	snprintf(attached, sizeof(attached), "--duration=%s", text);
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, attached), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.duration_ms, durations[_i].ms);
+}
+END_TEST
+
+static const char *const bad_durations[] = {
+	"0", "0.0", "0.0001", "86400.001", "86401", "-1", "1.", ".5", "1.2345", "1s", "abc", "",
+	" 1", "1e3", "99999999999999999999",
+};
+
+START_TEST(test_duration_refused)
+{
+	const char *text = bad_durations[_i];
+	char culprit[64];
+
+	snprintf(culprit, sizeof(culprit), "--duration '%s'", text);
+	REFUSED(culprit, "seconds must be from 0.001 to 86400", "--duration", text);
+}
+END_TEST
+
+START_TEST(test_duration_misuse)
+{
+	REFUSED("--duration", "missing value", "--duration");
+	REFUSED("--duration", "given twice", "--duration", "1", "--duration", "2");
+}
+END_TEST
+
+START_TEST(test_duration_with_count)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	/* Whichever comes first ends the run: both are kept. */
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "-c", "100", "--duration", "5"), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.count, 100);
+	ck_assert_uint_eq(cfg.duration_ms, 5000);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------- */
+/* --ready-fd N                                                                              */
+
+START_TEST(test_ready_fd_default)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE), MCR_PARSE_RUN);
+	ck_assert_int_eq(cfg.ready_fd, -1);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	int fd;
+} ready_fds[] = {
+	{ "3", 3 },	  { "0", 0 },	    { "1", 1 },
+	{ "9", 9 },	  { "1023", 1023 }, { "2147483647", 2147483647 },
+};
+
+START_TEST(test_ready_fd_accepted)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN], attached[32];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--ready-fd", ready_fds[_i].text), MCR_PARSE_RUN);
+	ck_assert_int_eq(cfg.ready_fd, ready_fds[_i].fd);
+	snprintf(attached, sizeof(attached), "--ready-fd=%s", ready_fds[_i].text);
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, attached), MCR_PARSE_RUN);
+	ck_assert_int_eq(cfg.ready_fd, ready_fds[_i].fd);
+}
+END_TEST
+
+static const char *const bad_ready_fds[] = {
+	"-1", "x", "", "3x", " 3", "0x3", "2147483648", "99999999999999999999", "3.0",
+};
+
+START_TEST(test_ready_fd_refused)
+{
+	char culprit[64];
+
+	snprintf(culprit, sizeof(culprit), "--ready-fd '%s'", bad_ready_fds[_i]);
+	REFUSED(culprit, "not a file descriptor number", "--ready-fd", bad_ready_fds[_i]);
+}
+END_TEST
+
+START_TEST(test_ready_fd_stderr)
+{
+	/* Closed after the line, stderr would take every later log line with it. */
+	REFUSED("--ready-fd 2", "standard error", "--ready-fd", "2");
+	REFUSED("--ready-fd 2", "standard error", "--ready-fd=2");
+}
+END_TEST
+
+START_TEST(test_ready_fd_misuse)
+{
+	REFUSED("--ready-fd", "missing value", "--ready-fd");
+	REFUSED("--ready-fd", "given twice", "--ready-fd", "3", "--ready-fd", "4");
+}
+END_TEST
+
+static Suite *readiness_suite(void)
+{
+	Suite *s = suite_create("readiness");
+	TCase *tc = tcase_create("--ready-fd");
+
+	tcase_add_test(tc, test_ready_fd_default);
+	tcase_add_loop_test(tc, test_ready_fd_accepted, 0,
+			    sizeof(ready_fds) / sizeof(ready_fds[0]));
+	tcase_add_loop_test(tc, test_ready_fd_refused, 0,
+			    sizeof(bad_ready_fds) / sizeof(bad_ready_fds[0]));
+	tcase_add_test(tc, test_ready_fd_stderr);
+	tcase_add_test(tc, test_ready_fd_misuse);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* --stats-file PATH                                                                         */
+
+START_TEST(test_stats_file_default)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE), MCR_PARSE_RUN);
+	ck_assert_ptr_null(cfg.stats_file);
+}
+END_TEST
+
+static const char *const stats_files[] = {
+	"/run/mcr/camera1/stats.json", "stats.json", "./a", "x", "/tmp/with space.json",
+	"-starts-with-dash", "/run/mcr/a=b.json",
+};
+
+START_TEST(test_stats_file_accepted)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN], attached[64];
+	const char *path = stats_files[_i];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--stats-file", path), MCR_PARSE_RUN);
+	ck_assert_str_eq(cfg.stats_file, path);
+	snprintf(attached, sizeof(attached), "--stats-file=%s", path);
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, attached), MCR_PARSE_RUN);
+	ck_assert_str_eq(cfg.stats_file, path);
+}
+END_TEST
+
+/* The file is JSON whatever the line format; the options do not interfere. */
+START_TEST(test_stats_file_with_others)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--stats-file", "s.json", "--stats-format", "kv",
+			       "--stats-interval", "5"),
+			 MCR_PARSE_RUN);
+	ck_assert_str_eq(cfg.stats_file, "s.json");
+	ck_assert_int_eq(cfg.stats_format, MCR_STATS_KV);
+	ck_assert_uint_eq(cfg.stats_interval_ms, 5000);
+}
+END_TEST
+
+START_TEST(test_stats_file_refused)
+{
+	/* PATH_MAX counts the NUL; mcr needs room for ".tmp" and the NUL after PATH. */
+	static char longest[4096 - 8], too_long[4096 - 7];
+
+	REFUSED("--stats-file ''", "a file path of 1 to", "--stats-file", "");
+	REFUSED("--stats-file /run/mcr/", "names a directory", "--stats-file", "/run/mcr/");
+	REFUSED("e.g. /run/mcr/stats.json", "names a directory", "--stats-file", "/run/mcr/");
+	REFUSED("--stats-file", "missing value", "--stats-file");
+	REFUSED("--stats-file", "given twice", "--stats-file", "a", "--stats-file", "b");
+	memset(too_long, 'a', sizeof(too_long) - 1);
+	REFUSED("--stats-file 'aaaa", "a file path of 1 to 4087 bytes", "--stats-file", too_long);
+	memset(longest, 'a', sizeof(longest) - 1);
+	{
+		struct mcr_config cfg;
+		char err[MCR_ERR_LEN];
+
+		ck_assert_int_eq(PARSE(&cfg, err, BASE, "--stats-file", longest), MCR_PARSE_RUN);
+		ck_assert_uint_eq(strlen(cfg.stats_file), 4087);
+	}
+}
+END_TEST
+
+static Suite *stats_file_suite(void)
+{
+	Suite *s = suite_create("stats file");
+	TCase *tc = tcase_create("--stats-file");
+
+	tcase_add_test(tc, test_stats_file_default);
+	tcase_add_loop_test(tc, test_stats_file_accepted, 0,
+			    sizeof(stats_files) / sizeof(stats_files[0]));
+	tcase_add_test(tc, test_stats_file_with_others);
+	tcase_add_test(tc, test_stats_file_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+static Suite *run_length_suite(void)
+{
+	Suite *s = suite_create("run length");
+	TCase *tc = tcase_create("--duration");
+
+	tcase_add_test(tc, test_duration_default);
+	tcase_add_loop_test(tc, test_duration_accepted, 0,
+			    sizeof(durations) / sizeof(durations[0]));
+	tcase_add_loop_test(tc, test_duration_refused, 0,
+			    sizeof(bad_durations) / sizeof(bad_durations[0]));
+	tcase_add_test(tc, test_duration_misuse);
+	tcase_add_test(tc, test_duration_with_count);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(run_length_suite());
+	int run, failed;
+
+	srunner_add_suite(sr, readiness_suite());
+	srunner_add_suite(sr, stats_file_suite());
+	srunner_run_all(sr, CK_ENV);
+	run = srunner_ntests_run(sr);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	printf("check_ops: %d passed, %d failed\n", run - failed, failed);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
