@@ -51,6 +51,14 @@ tests/check_reasm_san: tests/check_reasm.c parse.c mcr.h
 		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
 		tests/check_reasm.c parse.c $(CHECK_LIBS)
 
+tests/check_ipv6: tests/check_ipv6.c parse.c mcr.h
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
+		tests/check_ipv6.c parse.c $(CHECK_LIBS)
+tests/check_ipv6_san: tests/check_ipv6.c parse.c mcr.h
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
+		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
+		tests/check_ipv6.c parse.c $(CHECK_LIBS)
+
 # The whole tool under AddressSanitizer and UBSan, for tests/netns_hostile.sh: dynamically
 # linked, since ASan cannot be linked statically.
 mcr_asan: $(SRC) mcr.h
@@ -62,7 +70,8 @@ deps:
 
 check: deps
 	$(MAKE) mcr mcr_asan tests/check_parse tests/check_parse_san tests/check_reasm \
-		tests/check_reasm_san tests/check_ops tests/check_ops_san $(TEST_TOOLS)
+		tests/check_reasm_san tests/check_ops tests/check_ops_san tests/check_ipv6 \
+		tests/check_ipv6_san $(TEST_TOOLS)
 	@tests/run.sh
 
 demo: deps
@@ -104,5 +113,6 @@ format:
 
 clean:
 	rm -f mcr mcr_asan $(OBJ) tests/check_parse tests/check_parse_san tests/check_reasm \
-		tests/check_reasm_san tests/check_ops tests/check_ops_san $(TEST_TOOLS)
+		tests/check_reasm_san tests/check_ops tests/check_ops_san tests/check_ipv6 \
+		tests/check_ipv6_san $(TEST_TOOLS)
 	rm -rf build

@@ -2,7 +2,9 @@
 /*
  * receiver - receive test datagrams (see payload.h) on an ordinary UDP socket, check every
  * byte, and report loss, duplicates, reordering, corruption and one-way latency in one line,
- * with the time between the first and the last arrival for a receive rate.
+ * with the time between the first and the last arrival for a receive rate. IPv4 or IPv6,
+ * multicast (joined on -I IFACE) or unicast, as the address is. With -H, also the TTL and TOS
+ * (hop limit and traffic class for IPv6) the datagrams arrived with, lowest and highest.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "payload.h"
+#include "addr.h"
 
 #define BATCH 32			/* datagrams per recvmmsg() */
 #define SLOT_BYTES 65536		/* bytes: any UDP datagram fits, so none is truncated */
@@ -34,6 +37,11 @@
 #define MAX_TIMEOUT_S 3600
 #define DEFAULT_IDLE_MS 1000
 #define MAX_EXPECT 1000000000ULL
+#define CTRL_BYTES 64			/* per datagram: room for the TTL and TOS cmsgs */
+
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29		/* Linux 4.20; glibc headers may lag */
+#endif
 
 struct stream {
 	uint32_t id;
@@ -53,9 +61,13 @@ struct stats {
 	unsigned int n_streams;
 	uint64_t too_many_streams;	/* datagrams of streams past MAX_STREAMS */
 	uint64_t seq_bits;
+	/* -H: over the datagrams that carried both, -1 before the first. */
+	uint64_t hdr_n;
+	int ttl_min, ttl_max, tos_min, tos_max;
 };
 
 static uint8_t slots[BATCH][SLOT_BYTES];
+static uint8_t ctrl[BATCH][CTRL_BYTES] __attribute__((aligned(8)));
 static uint64_t lat_hist[LAT_BUCKETS + 1];
 static volatile sig_atomic_t stop;
 
@@ -63,7 +75,11 @@ static int usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: receiver -g ADDR:PORT [-I IFACE] [-n EXPECT] [-T TIMEOUT_S] [-w IDLE_MS]\n"
-		"                [-R READY_FILE] [-b RCVBUF_BYTES]\n");
+		"                [-R READY_FILE] [-b RCVBUF_BYTES] [-H]\n"
+		"       ADDR is IPV4 or [IPV6], a group to join on IFACE or an address of this host;\n"
+		"       -H adds ttl_min, ttl_max, tos_min, tos_max and hdr_n to the report: the\n"
+		"       lowest and highest TTL and TOS byte (IPv6: hop limit and traffic class)\n"
+		"       over the hdr_n datagrams received, -1 when none\n");
 	return code;
 }
 
@@ -151,6 +167,42 @@ static void account(struct stats *st, const uint8_t *buf, uint32_t n, uint64_t n
 	count_latency(st, info.sent_ns, now);
 }
 
+static void widen(int *lo, int *hi, int v)
+{
+	if (*lo < 0 || v < *lo)
+		*lo = v;
+	if (v > *hi)
+		*hi = v;
+}
+
+/* -H: the TTL and TOS of one datagram, from IP_TTL/IP_TOS or IPV6_HOPLIMIT/IPV6_TCLASS. */
+static void account_header(struct stats *st, struct msghdr *m)
+{
+	int ttl = -1, tos = -1, v;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TTL &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&ttl, CMSG_DATA(cm), sizeof(int));
+		} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS &&
+			   cm->cmsg_len >= CMSG_LEN(1)) {
+			tos = *CMSG_DATA(cm);	/* one byte, unlike the others */
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_HOPLIMIT &&
+			   cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&ttl, CMSG_DATA(cm), sizeof(int));
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_TCLASS &&
+			   cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(int));
+			tos = v;
+		}
+	}
+	if (ttl < 0 || tos < 0)
+		return;
+	st->hdr_n++;
+	widen(&st->ttl_min, &st->ttl_max, ttl);
+	widen(&st->tos_min, &st->tos_max, tos);
+}
+
 /* The latency below which a fraction p of the samples fall: its bucket's midpoint, in us. */
 static double latency_percentile(const struct stats *st, double p)
 {
@@ -171,7 +223,7 @@ static double latency_percentile(const struct stats *st, double p)
 	return max_us;
 }
 
-static void print_report(const struct stats *st, uint64_t expect)
+static void print_report(const struct stats *st, uint64_t expect, bool headers)
 {
 	uint64_t unique = 0, dup = 0, reordered = 0, lost = 0, beyond = 0, span = 0;
 	double rx_s = (double)(st->last_rx_ns - st->first_rx_ns) / NSEC_PER_SEC;
@@ -200,23 +252,34 @@ static void print_report(const struct stats *st, uint64_t expect)
 	printf("received=%" PRIu64 " unique=%" PRIu64 " lost=%" PRIu64 " dup=%" PRIu64
 	       " reordered=%" PRIu64 " corrupt=%" PRIu64 " foreign=%" PRIu64 " bytes=%" PRIu64
 	       " lat_avg_us=%.1f lat_p50_us=%.1f lat_p99_us=%.1f lat_max_us=%.1f"
-	       " rx_s=%.6f rx_pps=%.0f first_rx_realtime_ns=%" PRIu64 "\n",
+	       " rx_s=%.6f rx_pps=%.0f first_rx_realtime_ns=%" PRIu64,
 	       st->received, unique, lost, dup, reordered, st->corrupt, st->foreign, st->bytes,
 	       st->lat_n ? (double)st->lat_sum_ns / st->lat_n / NSEC_PER_USEC : 0.0,
 	       latency_percentile(st, 0.50), latency_percentile(st, 0.99),
 	       (double)st->lat_max_ns / NSEC_PER_USEC, rx_s, rx_s > 0 ? unique / rx_s : 0.0,
 	       st->first_rx_real_ns);
+	if (headers)
+		printf(" ttl_min=%d ttl_max=%d tos_min=%d tos_max=%d hdr_n=%" PRIu64, st->ttl_min,
+		       st->ttl_max, st->tos_min, st->tos_max, st->hdr_n);
+	printf("\n");
 }
 
-static int open_socket(const struct sockaddr_in *addr, const char *text, const char *ifname,
-		       int rcvbuf)
+static int open_socket(struct sockaddr_storage *addr, socklen_t addr_len, const char *text,
+		       const char *ifname, int rcvbuf, bool headers)
 {
+	const bool v6 = addr->ss_family == AF_INET6, mc = addr_is_multicast(addr);
+	const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
 	int fd, one = 1, zero = 0;
 	unsigned int ifindex = 0;
 
 	if (ifname && !(ifindex = if_nametoindex(ifname)))
 		errx(EXIT_SETUP, "%s: no such interface (see ip link)", ifname);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (addr_needs_scope(addr)) {
+		if (!ifindex)
+			errx(EXIT_SETUP, "%s: a link-scope address needs -I IFACE", text);
+		((struct sockaddr_in6 *)addr)->sin6_scope_id = ifindex;
+	}
+	fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		err(EXIT_SETUP, "socket");
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
@@ -225,13 +288,30 @@ static int open_socket(const struct sockaddr_in *addr, const char *text, const c
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
 		err(EXIT_SETUP, "SO_RCVBUF %d", rcvbuf);
-	if (!IN_MULTICAST(ntohl(addr->sin_addr.s_addr)) && ifname &&
+	if (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		err(EXIT_SETUP, "IPV6_V6ONLY");
+	if (!mc && ifname &&
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname)) < 0)
 		err(EXIT_SETUP, "%s: SO_BINDTODEVICE", ifname);
-	if (bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) < 0)
+	if (headers &&
+	    (setsockopt(fd, level, v6 ? IPV6_RECVHOPLIMIT : IP_RECVTTL, &one, sizeof(one)) < 0 ||
+	     setsockopt(fd, level, v6 ? IPV6_RECVTCLASS : IP_RECVTOS, &one, sizeof(one)) < 0))
+		err(EXIT_SETUP, "-H: asking for the TTL and TOS of each datagram");
+	/* Bound to the group itself, so datagrams to other groups on the port stay out. */
+	if (bind(fd, (const struct sockaddr *)addr, addr_len) < 0)
 		err(EXIT_SETUP, "bind %s", text);
-	if (IN_MULTICAST(ntohl(addr->sin_addr.s_addr))) {
-		struct ip_mreqn mreq = { .imr_multiaddr = addr->sin_addr,
+	if (mc && v6) {
+		struct ipv6_mreq mreq = {
+			.ipv6mr_multiaddr = ((struct sockaddr_in6 *)addr)->sin6_addr,
+			.ipv6mr_interface = ifindex,
+		};
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof(mreq)) < 0)
+			err(EXIT_SETUP, "join %s on %s", text, ifname ? ifname : "default interface");
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &zero, sizeof(zero)) < 0)
+			err(EXIT_SETUP, "IPV6_MULTICAST_ALL");
+	} else if (mc) {
+		struct ip_mreqn mreq = { .imr_multiaddr = ((struct sockaddr_in *)addr)->sin_addr,
 					 .imr_ifindex = (int)ifindex };
 
 		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) < 0)
@@ -266,16 +346,18 @@ int main(int argc, char *argv[])
 	uint64_t timeout_s = DEFAULT_TIMEOUT_S;	/* -T */
 	uint64_t idle_ms = DEFAULT_IDLE_MS;	/* -w */
 	int rcvbuf = DEFAULT_RCVBUF;	/* -b */
+	bool headers = false;		/* -H */
 	uint64_t deadline, last_rx = 0, now, left_ms, want;
 	struct pollfd pfd = { .events = POLLIN };
-	struct sockaddr_in addr;
+	struct sockaddr_storage addr;
+	socklen_t addr_len = 0;
 	int c, n;
 
-	while ((c = getopt(argc, argv, "g:I:n:T:w:R:b:h")) != -1) {
+	while ((c = getopt(argc, argv, "g:I:n:T:w:R:b:Hh")) != -1) {
 		switch (c) {
 		case 'g':
 			group = optarg;
-			parse_ipv4_port("group", optarg, &addr);
+			parse_addr_port("group", optarg, &addr, &addr_len);
 			break;
 		case 'I':
 			ifname = optarg;
@@ -295,6 +377,9 @@ int main(int argc, char *argv[])
 		case 'b':
 			rcvbuf = (int)parse_num("rcvbuf", optarg, 4096, INT32_MAX / 2);
 			break;
+		case 'H':
+			headers = true;
+			break;
 		case 'h':
 			return usage(0);
 		default:
@@ -305,7 +390,8 @@ int main(int argc, char *argv[])
 		return usage(EXIT_SETUP);
 
 	st.seq_bits = expect > SEQ_BITS_MIN ? (expect + 63) / 64 * 64 : SEQ_BITS_MIN;
-	pfd.fd = open_socket(&addr, group, ifname, rcvbuf);
+	st.ttl_min = st.ttl_max = st.tos_min = st.tos_max = -1;
+	pfd.fd = open_socket(&addr, addr_len, group, ifname, rcvbuf, headers);
 	for (int i = 0; i < BATCH; i++) {
 		iov[i] = (struct iovec){ .iov_base = slots[i], .iov_len = SLOT_BYTES };
 		msgs[i].msg_hdr.msg_iov = &iov[i];
@@ -336,6 +422,11 @@ int main(int argc, char *argv[])
 			continue;
 		/* Stop exactly at EXPECT, so whatever follows stays in the socket. */
 		want = expect && expect - st.received < BATCH ? expect - st.received : BATCH;
+		/* The kernel shortens msg_controllen to what it wrote: give the room back. */
+		for (unsigned int i = 0; headers && i < want; i++) {
+			msgs[i].msg_hdr.msg_control = ctrl[i];
+			msgs[i].msg_hdr.msg_controllen = CTRL_BYTES;
+		}
 		n = recvmmsg(pfd.fd, msgs, (unsigned int)want, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -352,10 +443,13 @@ int main(int argc, char *argv[])
 			st.first_rx_ns = last_rx;
 		}
 		st.last_rx_ns = last_rx;
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			account(&st, slots[i], msgs[i].msg_len, last_rx);
+			if (headers)
+				account_header(&st, &msgs[i].msg_hdr);
+		}
 	}
-	print_report(&st, expect);
+	print_report(&st, expect, headers);
 	close(pfd.fd);
 	return 0;
 }

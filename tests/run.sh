@@ -36,6 +36,8 @@ run_suite "unit tests" tests/check_parse
 run_suite "unit tests under ASan and UBSan" tests/check_parse_san
 run_suite "reassembly unit tests" tests/check_reasm
 run_suite "reassembly unit tests under ASan and UBSan" tests/check_reasm_san
+run_suite "IPv6 unit tests" tests/check_ipv6
+run_suite "IPv6 unit tests under ASan and UBSan" tests/check_ipv6_san
 run_suite "operations unit tests" tests/check_ops
 run_suite "operations unit tests under ASan and UBSan" tests/check_ops_san
 for t in tests/netns_*.sh; do

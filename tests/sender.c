@@ -2,6 +2,7 @@
 /*
  * sender - send numbered, hashed test datagrams (see payload.h) through an ordinary UDP socket,
  * as fast as possible or paced on an absolute schedule, bounded in count and in time.
+ * IPv4 or IPv6, multicast or unicast, as the destination is.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "payload.h"
+#include "addr.h"
 
 #define BATCH 32			/* datagrams per sendmmsg() */
 #define TICK_NS (100 * NSEC_PER_USEC)	/* above 10 kpps, one burst per tick, not one wakeup each */
@@ -53,7 +55,9 @@ static int usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: sender -d DEST:PORT [-I IFACE] [-n COUNT] [-r PPS] [-l LEN] [-T MAX_SECONDS]\n"
-		"              [-s STREAM_ID] [-t TTL]\n");
+		"              [-s STREAM_ID] [-t TTL] [-S SRCADDR] [-c TOS]\n"
+		"       DEST is IPV4 or [IPV6]; TTL is the hop limit and TOS the traffic class\n"
+		"       for IPv6\n");
 	return code;
 }
 
@@ -63,7 +67,7 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* ICMP errors queue up under IP_RECVERR; reading them keeps the queue from filling. */
+/* ICMP errors queue up under IP(V6)_RECVERR; reading them keeps the queue from filling. */
 static void drain_errqueue(int fd)
 {
 	uint8_t data[64], control[256];
@@ -134,44 +138,80 @@ static uint64_t due_count(uint64_t start, uint64_t now, uint64_t rate)
 	return (uint64_t)((unsigned __int128)(now - start) * rate / NSEC_PER_SEC) + 1;
 }
 
-static void open_socket(struct tx *tx, const struct sockaddr_in *dst, const char *ifname,
-			int ttl, bool ttl_given)
+/* Where the socket sends from, and how: what the options asked for, in one place. */
+struct tx_opts {
+	const char *ifname;		/* -I, NULL for the routing table's choice */
+	int ttl;			/* -t, the hop limit for IPv6 */
+	bool ttl_given;
+	int tos;			/* -c, the traffic class for IPv6; -1 for the default */
+	const struct sockaddr_storage *src;	/* -S, NULL for the kernel's choice */
+	socklen_t src_len;
+};
+
+static void open_socket(struct tx *tx, struct sockaddr_storage *dst, socklen_t dst_len,
+			const struct tx_opts *o)
 {
-	int one = 1, zero = 0, sndbuf = SNDBUF_BYTES;
+	const bool v6 = dst->ss_family == AF_INET6;
+	const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	int one = 1, zero = 0, sndbuf = SNDBUF_BYTES, ttl = o->ttl;
 	struct timeval tv = { .tv_usec = SNDTIMEO_MS * 1000 };
 	unsigned int ifindex = 0;
 
-	if (ifname && !(ifindex = if_nametoindex(ifname)))
-		errx(EXIT_SETUP, "%s: no such interface (see ip link)", ifname);
-	tx->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (o->ifname && !(ifindex = if_nametoindex(o->ifname)))
+		errx(EXIT_SETUP, "%s: no such interface (see ip link)", o->ifname);
+	if (v6 && addr_needs_scope(dst)) {
+		if (!ifindex)
+			errx(EXIT_SETUP, "%s: a link-scope address needs -I IFACE", tx->dest);
+		((struct sockaddr_in6 *)dst)->sin6_scope_id = ifindex;
+	}
+	tx->fd = socket(dst->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (tx->fd < 0)
 		err(EXIT_SETUP, "socket");
-	if (IN_MULTICAST(ntohl(dst->sin_addr.s_addr))) {
+	if (addr_is_multicast(dst)) {
 		struct ip_mreqn mreq = { .imr_ifindex = (int)ifindex };
+		int idx = (int)ifindex;
 
-		if (ifindex &&
-		    setsockopt(tx->fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq)) < 0)
-			err(EXIT_SETUP, "%s: IP_MULTICAST_IF", ifname);
-		if (setsockopt(tx->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0)
-			err(EXIT_SETUP, "IP_MULTICAST_TTL %d", ttl);
-		if (setsockopt(tx->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0)
-			err(EXIT_SETUP, "IP_MULTICAST_LOOP");
+		if (ifindex && (v6 ? setsockopt(tx->fd, level, IPV6_MULTICAST_IF, &idx, sizeof(idx)) :
+			       setsockopt(tx->fd, level, IP_MULTICAST_IF, &mreq, sizeof(mreq))) < 0)
+			err(EXIT_SETUP, "%s: IP(V6)_MULTICAST_IF", o->ifname);
+		if (setsockopt(tx->fd, level, v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL, &ttl,
+			       sizeof(ttl)) < 0)
+			err(EXIT_SETUP, "multicast TTL %d", ttl);
+		if (setsockopt(tx->fd, level, v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, &zero,
+			       sizeof(zero)) < 0)
+			err(EXIT_SETUP, "IP(V6)_MULTICAST_LOOP");
 	} else {
-		if (ifname && setsockopt(tx->fd, SOL_SOCKET, SO_BINDTODEVICE, ifname,
-					 strlen(ifname)) < 0)
-			err(EXIT_SETUP, "%s: SO_BINDTODEVICE", ifname);
-		if (ttl_given && setsockopt(tx->fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0)
-			err(EXIT_SETUP, "IP_TTL %d", ttl);
+		if (o->ifname && setsockopt(tx->fd, SOL_SOCKET, SO_BINDTODEVICE, o->ifname,
+					    strlen(o->ifname)) < 0)
+			err(EXIT_SETUP, "%s: SO_BINDTODEVICE", o->ifname);
+		if (o->ttl_given && setsockopt(tx->fd, level, v6 ? IPV6_UNICAST_HOPS : IP_TTL, &ttl,
+					       sizeof(ttl)) < 0)
+			err(EXIT_SETUP, "TTL %d", ttl);
 	}
+	if (o->tos >= 0 && setsockopt(tx->fd, level, v6 ? IPV6_TCLASS : IP_TOS, &o->tos,
+				      sizeof(o->tos)) < 0)
+		err(EXIT_SETUP, "%s %d", v6 ? "IPV6_TCLASS" : "IP_TOS", o->tos);
 	/* Without IP_RECVERR the kernel drops on a full backlog silently; with it we retry. */
-	if (setsockopt(tx->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) < 0)
-		err(EXIT_SETUP, "IP_RECVERR");
+	if (setsockopt(tx->fd, level, v6 ? IPV6_RECVERR : IP_RECVERR, &one, sizeof(one)) < 0)
+		err(EXIT_SETUP, "IP(V6)_RECVERR");
 	if (setsockopt(tx->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
 		setsockopt(tx->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (setsockopt(tx->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
 		err(EXIT_SETUP, "SO_SNDTIMEO");
+	/* -S: a second address of this host as the source, e.g. for a source-specific relay. */
+	if (o->src) {
+		struct sockaddr_storage src = *o->src;
+
+		if (src.ss_family != dst->ss_family)
+			errx(EXIT_SETUP, "-S and -d: the source and the destination must both be "
+			     "IPv4 or IPv6");
+		if (v6 && addr_needs_scope(&src))
+			((struct sockaddr_in6 *)&src)->sin6_scope_id = ifindex;
+		if (bind(tx->fd, (const struct sockaddr *)&src, o->src_len) < 0)
+			err(EXIT_SETUP, "bind to the source address");
+	}
 	/* Connected, so pending ICMP errors come back to us instead of going unnoticed. */
-	if (connect(tx->fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0)
+	if (connect(tx->fd, (const struct sockaddr *)dst, dst_len) < 0)
 		err(EXIT_SETUP, "connect %s", tx->dest);
 }
 
@@ -182,22 +222,21 @@ int main(int argc, char *argv[])
 	uint64_t count = DEFAULT_COUNT;	/* -n */
 	uint64_t rate = 0;		/* -r, pps; 0 for as fast as possible */
 	uint64_t max_s = DEFAULT_MAX_S;	/* -T */
-	const char *ifname = NULL;	/* -I */
-	int ttl = DEFAULT_TTL;		/* -t */
-	bool ttl_given = false;
-	struct sockaddr_in dst;
+	struct tx_opts o = { .ttl = DEFAULT_TTL, .tos = -1 };
+	struct sockaddr_storage dst, src;
+	socklen_t dst_len = 0;
 	uint64_t start, end, now, due, wake;
 	double seconds;
 	int c;
 
-	while ((c = getopt(argc, argv, "d:I:n:r:l:T:s:t:h")) != -1) {
+	while ((c = getopt(argc, argv, "d:I:n:r:l:T:s:t:S:c:h")) != -1) {
 		switch (c) {
 		case 'd':
 			tx.dest = optarg;
-			parse_ipv4_port("destination", optarg, &dst);
+			parse_addr_port("destination", optarg, &dst, &dst_len);
 			break;
 		case 'I':
-			ifname = optarg;
+			o.ifname = optarg;
 			break;
 		case 'n':
 			count = parse_num("count", optarg, 1, MAX_COUNT);
@@ -215,8 +254,15 @@ int main(int argc, char *argv[])
 			tx.stream = (uint32_t)parse_num("stream id", optarg, 0, UINT32_MAX);
 			break;
 		case 't':
-			ttl = (int)parse_num("ttl", optarg, 1, 255);
-			ttl_given = true;
+			o.ttl = (int)parse_num("ttl", optarg, 1, 255);
+			o.ttl_given = true;
+			break;
+		case 'S':
+			parse_addr("source", optarg, &src, &o.src_len);
+			o.src = &src;
+			break;
+		case 'c':
+			o.tos = (int)parse_num("tos", optarg, 0, 255);
 			break;
 		case 'h':
 			return usage(0);
@@ -227,7 +273,7 @@ int main(int argc, char *argv[])
 	if (optind != argc || !tx.dest)
 		return usage(EXIT_SETUP);
 
-	open_socket(&tx, &dst, ifname, ttl, ttl_given);
+	open_socket(&tx, &dst, dst_len, &o);
 	for (int i = 0; i < BATCH; i++) {
 		tx.iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = tx.len };
 		tx.msgs[i].msg_hdr.msg_iov = &tx.iov[i];
