@@ -29,32 +29,32 @@ $(OBJ): mcr.h
 
 # The Check unit tests, built twice: plain, and under AddressSanitizer and UBSan.
 CHECK_LIBS = $$(pkg-config --libs check)
-tests/check_parse: tests/check_parse.c parse.c mcr.h
+tests/check_parse: tests/check_parse.c parse.c mcr.h tests/check_util.h
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
 		tests/check_parse.c parse.c $(CHECK_LIBS)
-tests/check_parse_san: tests/check_parse.c parse.c mcr.h
+tests/check_parse_san: tests/check_parse.c parse.c mcr.h tests/check_util.h
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
 		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
 		tests/check_parse.c parse.c $(CHECK_LIBS)
-tests/check_ops: tests/check_ops.c parse.c mcr.h
+tests/check_ops: tests/check_ops.c parse.c mcr.h tests/check_util.h
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
 		tests/check_ops.c parse.c $(CHECK_LIBS)
-tests/check_ops_san: tests/check_ops.c parse.c mcr.h
+tests/check_ops_san: tests/check_ops.c parse.c mcr.h tests/check_util.h
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
 		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
 		tests/check_ops.c parse.c $(CHECK_LIBS)
-tests/check_reasm: tests/check_reasm.c parse.c mcr.h
+tests/check_reasm: tests/check_reasm.c parse.c mcr.h tests/check_util.h
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
 		tests/check_reasm.c parse.c $(CHECK_LIBS)
-tests/check_reasm_san: tests/check_reasm.c parse.c mcr.h
+tests/check_reasm_san: tests/check_reasm.c parse.c mcr.h tests/check_util.h
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
 		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
 		tests/check_reasm.c parse.c $(CHECK_LIBS)
 
-tests/check_ipv6: tests/check_ipv6.c parse.c mcr.h
+tests/check_ipv6: tests/check_ipv6.c parse.c mcr.h tests/check_util.h
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
 		tests/check_ipv6.c parse.c $(CHECK_LIBS)
-tests/check_ipv6_san: tests/check_ipv6.c parse.c mcr.h
+tests/check_ipv6_san: tests/check_ipv6.c parse.c mcr.h tests/check_util.h
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
 		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
 		tests/check_ipv6.c parse.c $(CHECK_LIBS)

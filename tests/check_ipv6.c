@@ -17,16 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "mcr.h"
 
-#define HINT "(see mcr --help)"
-#define ARGS_MAX 32
-
-#define ETH_LEN 14		/* bytes: two MACs and the ethertype */
-#define TAG_LEN 4		/* bytes: one 802.1Q tag */
 #define IP6_LEN 40		/* bytes: the fixed IPv6 header */
 #define IP4_LEN 20
-#define UDP_LEN 8
 #define EXT_UNIT 8		/* bytes: extension header lengths count these */
 #define FRAG_LEN 8		/* bytes: the fragment header */
 #define PAYLOAD_LEN 40		/* bytes: payload of the default test datagram */
@@ -57,26 +52,6 @@
 
 /* ---------------------------------------------------------------------------------------- */
 /* Command line                                                                              */
-
-static enum mcr_parse_result parse_list(struct mcr_config *cfg, char *err,
-					const char *const *args)
-{
-	char *argv[ARGS_MAX + 2];
-	int argc = 0;
-
-	argv[argc++] = "mcr";
-	for (; *args; args++) {
-		ck_assert_int_lt(argc, ARGS_MAX);
-		argv[argc++] = (char *)*args;
-	}
-	argv[argc] = NULL;
-	memset(cfg, 0xa5, sizeof(*cfg));
-	memset(err, 'J', MCR_ERR_LEN - 1);
-	err[MCR_ERR_LEN - 1] = '\0';
-	return parse_args(argc, argv, cfg, err);
-}
-
-#define PARSE(cfg, err, ...) parse_list(cfg, err, (const char *const[]){ __VA_ARGS__, NULL })
 
 /* One line, ends with the hint, names the culprit (and says `also`, when given). */
 static void assert_error(enum mcr_parse_result r, const char *err, const char *culprit,
@@ -453,34 +428,6 @@ END_TEST
 /* ---------------------------------------------------------------------------------------- */
 /* Checksums                                                                                 */
 
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* RFC 1071 sum of 16-bit words, an odd last byte padded with zero; folded, not complemented. */
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i < len; i += 2) {
-		sum += (uint32_t)p[i] << 8 | (i + 1 < len ? p[i + 1] : 0);
-		while (sum > 0xffff)
-			sum = (sum & 0xffff) + (sum >> 16);
-	}
-	return sum;
-}
-
 /*
  * RFC 8200 section 8.1: the pseudo-header is source, destination, the upper-layer length in
  * 32 bits, three zero bytes and next header 17. 0 when a checksum in place is right.
@@ -531,22 +478,6 @@ END_TEST
 
 /* ---------------------------------------------------------------------------------------- */
 /* IPv6 frame builder                                                                        */
-
-static const char *const vname[MCR_VERDICTS] = {
-	[MCR_RELAY] = "RELAY",		[MCR_FRAGMENT] = "FRAGMENT",
-	[MCR_DROP_TRUNCATED] = "TRUNCATED", [MCR_DROP_MALFORMED] = "MALFORMED",
-	[MCR_DROP_CHECKSUM] = "CHECKSUM",	[MCR_DROP_FRAGMENT] = "DROP_FRAGMENT",
-	[MCR_DROP_UNMATCHED] = "UNMATCHED", [MCR_DROP_VLAN] = "VLAN",
-};
-
-static const char *verdict_text(enum mcr_verdict v)
-{
-	return (unsigned int)v < MCR_VERDICTS && vname[v] ? vname[v] : "out of range";
-}
-
-#define assert_verdict(got, want)                                                           \
-	ck_assert_msg((got) == (want), "verdict %s, expected %s", verdict_text(got),        \
-		      verdict_text(want))
 
 /* One extension header. Options headers are filled with one PadN option (RFC 8200 4.2). */
 struct ext {
@@ -1585,13 +1516,6 @@ struct part6 {
 	struct in6_addr src, dst;
 };
 
-static uint8_t filler(uint32_t seed, uint32_t i)
-{
-	uint32_t x = (i + 1) * 2654435761u ^ seed * 40503u;
-
-	return (uint8_t)(x >> 13 ^ x >> 3);
-}
-
 /* Headers of types[0..n), 8 bytes each (a routing header 24), then UDP of payload bytes. */
 static struct part6 part_make(const uint8_t *types, unsigned int n, uint32_t payload,
 			      uint16_t dport, uint32_t seed)
@@ -2045,14 +1969,6 @@ END_TEST
 /* ---------------------------------------------------------------------------------------- */
 /* Robustness                                                                                */
 
-static uint64_t xorshift(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 /*
  * Valid IPv6 frames (chains, fragments) with random bytes changed, cut at random lengths:
  * parse_frame() gives a verdict in range, and any payload lies inside the capture (run()
@@ -2082,22 +1998,22 @@ START_TEST(test_robust_mutations)
 		memcpy(orig[i], b[i].buf, b[i].len);
 	}
 	for (int it = 0; it < MUTATIONS; it++) {
-		int k = (int)(xorshift(&x) % 4);
-		unsigned int flips = 1 + (unsigned int)(xorshift(&x) % 4);
+		int k = (int)(next_random(&x) % 4);
+		unsigned int flips = 1 + (unsigned int)(next_random(&x) % 4);
 		uint32_t cap, wire;
 		struct outcome o;
 
 		memcpy(b[k].buf, orig[k], b[k].len);
 		for (unsigned int f = 0; f < flips; f++) {
 			/* Mostly the headers: that is where the bounds are. */
-			uint32_t at = (uint32_t)(xorshift(&x) % (b[k].l4 + UDP_LEN < b[k].len ?
-								 b[k].l4 + UDP_LEN : b[k].len));
+			uint32_t at = (uint32_t)(next_random(&x) % (b[k].l4 + UDP_LEN < b[k].len ?
+								    b[k].l4 + UDP_LEN : b[k].len));
 
-			b[k].buf[at] = (uint8_t)xorshift(&x);
+			b[k].buf[at] = (uint8_t)next_random(&x);
 		}
-		cap = (uint32_t)(xorshift(&x) % (b[k].len + 1));
-		wire = xorshift(&x) % 2 ? b[k].len : cap;
-		b[k].f.csum_ok = xorshift(&x) % 2;
+		cap = (uint32_t)(next_random(&x) % (b[k].len + 1));
+		wire = next_random(&x) % 2 ? b[k].len : cap;
+		b[k].f.csum_ok = next_random(&x) % 2;
 		o = run(&b[k], cap, wire, &m);
 		if (o.v == MCR_RELAY)
 			ck_assert_uint_le(o.payload_off + o.d.len, cap);
@@ -2227,15 +2143,9 @@ static Suite *robust_suite(void)
 int main(void)
 {
 	SRunner *sr = srunner_create(args_suite());
-	int run_n, failed;
 
 	srunner_add_suite(sr, frame_suite());
 	srunner_add_suite(sr, reasm_suite());
 	srunner_add_suite(sr, robust_suite());
-	srunner_run_all(sr, CK_ENV);
-	run_n = srunner_ntests_run(sr);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	printf("check_ipv6: %d passed, %d failed\n", run_n - failed, failed);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suites(sr, "check_ipv6");
 }

@@ -9,33 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "mcr.h"
 
-#define HINT "(see mcr --help)"
-#define ARGS_MAX 32
-
 #define BASE "-i", "eth0", "-g", "239.0.0.1:5000", "-o", "198.18.2.2:6000"
-
-/* parse_args() on "mcr" and the NULL-terminated arguments, into a config full of junk. */
-static enum mcr_parse_result parse_list(struct mcr_config *cfg, char *err,
-					const char *const *args)
-{
-	char *argv[ARGS_MAX + 2];
-	int argc = 0;
-
-	argv[argc++] = "mcr";
-	for (; *args; args++) {
-		ck_assert_int_lt(argc, ARGS_MAX);
-		argv[argc++] = (char *)*args;
-	}
-	argv[argc] = NULL;
-	memset(cfg, 0xa5, sizeof(*cfg));
-	memset(err, 'J', MCR_ERR_LEN - 1);
-	err[MCR_ERR_LEN - 1] = '\0';
-	return parse_args(argc, argv, cfg, err);
-}
-
-#define PARSE(cfg, err, ...) parse_list(cfg, err, (const char *const[]){ __VA_ARGS__, NULL })
 
 /* Refused with one line that names the culprit and the problem, and points to --help. */
 static void assert_refused(const char *const *args, const char *culprit, const char *problem)
@@ -306,14 +283,8 @@ static Suite *run_length_suite(void)
 int main(void)
 {
 	SRunner *sr = srunner_create(run_length_suite());
-	int run, failed;
 
 	srunner_add_suite(sr, readiness_suite());
 	srunner_add_suite(sr, stats_file_suite());
-	srunner_run_all(sr, CK_ENV);
-	run = srunner_ntests_run(sr);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	printf("check_ops: %d passed, %d failed\n", run - failed, failed);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suites(sr, "check_ops");
 }

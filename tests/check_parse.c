@@ -13,15 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "mcr.h"
 
-#define HINT "(see mcr --help)"
-#define ARGS_MAX 48
-
-#define ETH_LEN 14		/* bytes: two MACs and the ethertype */
-#define TAG_LEN 4		/* bytes: one 802.1Q/802.1ad tag */
 #define IP_LEN 20		/* bytes: IPv4 header without options */
-#define UDP_LEN 8		/* bytes: UDP header */
 #define PAYLOAD_LEN 32		/* bytes: payload of the default test datagram */
 #define JUMBO_MTU 9000		/* bytes: a common jumbo-frame MTU */
 #define MUTATIONS 200000	/* iterations of the mutation loop */
@@ -34,27 +29,6 @@
 
 /* ---------------------------------------------------------------------------------------- */
 /* Command line helpers                                                                      */
-
-/* parse_args() on "mcr" and the NULL-terminated arguments, into a config full of junk. */
-static enum mcr_parse_result parse_list(struct mcr_config *cfg, char *err,
-					const char *const *args)
-{
-	char *argv[ARGS_MAX + 2];
-	int argc = 0;
-
-	argv[argc++] = "mcr";
-	for (; *args; args++) {
-		ck_assert_int_lt(argc, ARGS_MAX);
-		argv[argc++] = (char *)*args;
-	}
-	argv[argc] = NULL;
-	memset(cfg, 0xa5, sizeof(*cfg));
-	memset(err, 'J', MCR_ERR_LEN - 1);
-	err[MCR_ERR_LEN - 1] = '\0';
-	return parse_args(argc, argv, cfg, err);
-}
-
-#define PARSE(cfg, err, ...) parse_list(cfg, err, (const char *const[]){ __VA_ARGS__, NULL })
 
 static void join_args(const char *const *args, char *buf, size_t len)
 {
@@ -999,35 +973,6 @@ END_TEST
 /* ---------------------------------------------------------------------------------------- */
 /* Frame builder                                                                             */
 
-static const char *const vname[MCR_VERDICTS] = {
-	[MCR_RELAY] = "RELAY",		[MCR_FRAGMENT] = "FRAGMENT",
-	[MCR_DROP_TRUNCATED] = "TRUNCATED", [MCR_DROP_MALFORMED] = "MALFORMED",
-	[MCR_DROP_CHECKSUM] = "CHECKSUM",	[MCR_DROP_FRAGMENT] = "DROP_FRAGMENT",
-	[MCR_DROP_UNMATCHED] = "UNMATCHED", [MCR_DROP_VLAN] = "VLAN",
-};
-
-static const char *verdict_text(enum mcr_verdict v)
-{
-	return (unsigned int)v < MCR_VERDICTS && vname[v] ? vname[v] : "out of range";
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* RFC 1071: ones' complement of the ones' complement sum of 16-bit words. Over a header that
  * carries its checksum, 0 when the checksum is right. */
 static uint16_t csum16(const uint8_t *p, size_t len)
@@ -1058,7 +1003,6 @@ static uint16_t udp_csum16(const uint8_t *src, const uint8_t *dst, const uint8_t
 	return (uint16_t)~sum;
 }
 
-#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 #define GROUP IP4(239, 0, 0, 1)
 #define SOURCE IP4(10, 0, 0, 1)
 #define GROUP_PORT 5000
@@ -1260,10 +1204,6 @@ static struct outcome outcome_of(const struct frame_spec *s)
 	free(b.buf);
 	return o;
 }
-
-#define assert_verdict(got, want)                                                           \
-	ck_assert_msg((got) == (want), "verdict %s, expected %s", verdict_text(got),        \
-		      verdict_text(want))
 
 static void assert_relay(const struct outcome *o, long payload_off, uint32_t len)
 {
@@ -3047,16 +2987,6 @@ static enum mcr_verdict model_verdict(const uint8_t *p, uint32_t cap, uint32_t w
 	return MCR_RELAY;
 }
 
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t x = *state;	/* xorshift64 */
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *state = x;
-}
-
 /* A relayed datagram or a fragment as the model says, inside the capture. */
 static void assert_as_model(long iter, const uint8_t *copy, uint32_t cap, enum mcr_verdict v,
 			    const struct mcr_datagram *d, const struct model_out *want)
@@ -3347,15 +3277,9 @@ static Suite *robust_suite(void)
 int main(void)
 {
 	SRunner *sr = srunner_create(args_suite());
-	int run, failed;
 
 	srunner_add_suite(sr, names_suite());
 	srunner_add_suite(sr, frame_suite());
 	srunner_add_suite(sr, robust_suite());
-	srunner_run_all(sr, CK_ENV);
-	run = srunner_ntests_run(sr);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	printf("check_parse: %d passed, %d failed\n", run - failed, failed);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suites(sr, "check_parse");
 }

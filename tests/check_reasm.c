@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "mcr.h"
 
-#define UDP_LEN 8		/* bytes: UDP header */
 #define IP_MAX_PAYLOAD 65515	/* bytes: 65535 less a 20-byte IPv4 header */
 #define MTU_DATA 1480		/* bytes of data per fragment at MTU 1500 */
 #define GROUP_PORT 5000
@@ -25,29 +25,11 @@
 #define T0 100000		/* ms: the clock at the start of a test */
 #define SHUFFLE_SEED 0x2545f4914f6cdd1dull
 
-#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 #define GROUP IP4(239, 0, 0, 1)
 #define SOURCE IP4(198, 19, 50, 5)
 
 /* ---------------------------------------------------------------------------------------- */
 /* Datagrams and fragments                                                                  */
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* RFC 1071 sum of 16-bit words, an odd last byte padded with zero; not complemented. */
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i < len; i += 2) {
-		sum += (uint32_t)p[i] << 8 | (i + 1 < len ? p[i + 1] : 0);
-		while (sum > 0xffff)
-			sum = (sum & 0xffff) + (sum >> 16);
-	}
-	return sum;
-}
 
 /* RFC 768: the checksum over pseudo-header and datagram; 0 when a checksum in place is right. */
 static uint16_t udp_csum(uint32_t src, uint32_t dst, const uint8_t *udp, uint32_t len)
@@ -74,13 +56,6 @@ struct dgram {
 	uint8_t dscp;
 };
 
-static uint8_t payload_byte(uint32_t seed, uint32_t i)
-{
-	uint32_t x = (i + 1) * 2654435761u ^ seed * 40503u;
-
-	return (uint8_t)(x >> 13 ^ x >> 3);
-}
-
 /* payload bytes of filler seeded by id, to dport, with the right checksum. */
 static struct dgram dgram_make(uint32_t payload, uint16_t id, uint16_t dport)
 {
@@ -95,7 +70,7 @@ static struct dgram dgram_make(uint32_t payload, uint16_t id, uint16_t dport)
 	put16(g.udp + 4, g.total);
 	put16(g.udp + 6, 0);
 	for (uint32_t i = 0; i < payload; i++)
-		g.udp[UDP_LEN + i] = payload_byte(id, i);
+		g.udp[UDP_LEN + i] = filler(id, i);
 	c = udp_csum(g.src, g.dst, g.udp, g.total);
 	put16(g.udp + 6, c ? c : 0xffff);	/* a sum of 0 is sent as all ones */
 	return g;
@@ -157,20 +132,10 @@ static unsigned int split_even_cap(uint32_t total, uint32_t size, struct piece *
 
 #define split_even(total, size, p) split_even_cap(total, size, p, sizeof(p) / sizeof(p[0]))
 
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t x = *state;	/* xorshift64 */
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *state = x;
-}
-
 static void shuffle(struct piece *p, unsigned int n, uint64_t *rng)
 {
 	for (unsigned int i = n - 1; i > 0; i--) {
-		unsigned int j = (unsigned int)(rng_next(rng) % (i + 1));
+		unsigned int j = (unsigned int)(next_random(rng) % (i + 1));
 		struct piece t = p[i];
 
 		p[i] = p[j];
@@ -1212,13 +1177,5 @@ static Suite *reasm_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(reasm_suite());
-	int run, failed;
-
-	srunner_run_all(sr, CK_ENV);
-	run = srunner_ntests_run(sr);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	printf("check_reasm: %d passed, %d failed\n", run - failed, failed);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suites(srunner_create(reasm_suite()), "check_reasm");
 }

@@ -238,7 +238,30 @@ mcr_summary() {
 }
 
 # --- Running mcr and receivers in the topology. These expect WORK (a temp dir), MCR (the
-# binary), RECV (the receiver) and the namespace variables that mcr_topology sets.
+# binary), RECV (the receiver) and the namespace variables that mcr_topology sets: a suite
+# gets them all from mcr_suite_setup.
+
+# mcr_suite_setup: a suite's start, from the project root: MCR, SEND, RECV, INJECT, an empty
+# MCR_PID, the topology, WORK (its temp dir), and an EXIT trap that stops all and cleans up.
+mcr_suite_setup() {
+	MCR=$PWD/mcr
+	SEND=$PWD/tests/sender
+	RECV=$PWD/tests/receiver
+	INJECT=$PWD/tests/inject
+	MCR_PID=
+	mcr_topology
+	WORK=$MCR_TMP
+	trap stop_all EXIT
+}
+
+# stop_all: kills mcr and every job this shell started, then mcr_cleanup.
+stop_all() {
+	local p
+	[ -n "$MCR_PID" ] && kill -KILL "$MCR_PID" 2>/dev/null
+	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	mcr_cleanup
+}
 
 # start_mcr ARGS...: mcr in the relay, stderr in $WORK/mcr.log; waits for its start line.
 start_mcr() {

@@ -6,20 +6,7 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 
-MCR=$PWD/mcr
-SEND=$PWD/tests/sender
-RECV=$PWD/tests/receiver
-WORK=$(mktemp -d)
-MCR_PID=
-
-mcr_topology
-trap 'stop_all; rm -rf "$WORK"' EXIT
-stop_all() {
-	[ -n "$MCR_PID" ] && kill -KILL "$MCR_PID" 2>/dev/null
-	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	mcr_cleanup
-}
+mcr_suite_setup
 
 # batch STREAM N: N datagrams of 200 bytes at 10k pps, as stream STREAM.
 batch() { ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n "$2" -r 10000 -l 200 -s "$1" >/dev/null; }

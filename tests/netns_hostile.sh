@@ -8,13 +8,7 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 
-MCR=$PWD/mcr
 MCR_ASAN=$PWD/mcr_asan
-SEND=$PWD/tests/sender
-RECV=$PWD/tests/receiver
-INJECT=$PWD/tests/inject
-WORK=$(mktemp -d)
-MCR_PID=
 
 MTU=1500
 FRAG_DATA=$((MTU - 20))		# bytes of IP payload per fragment at that MTU
@@ -22,14 +16,7 @@ IDLE_MS=700			# receiver: the stream is over after this long without a datagram
 
 mcr_require_root
 mcr_need_tools sender receiver inject
-mcr_topology
-trap 'stop_all; rm -rf "$WORK"' EXIT
-stop_all() {
-	[ -n "$MCR_PID" ] && kill -KILL "$MCR_PID" 2>/dev/null
-	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	mcr_cleanup
-}
+mcr_suite_setup
 
 DROPS="drop_truncated drop_malformed drop_checksum drop_fragment drop_unmatched drop_vlan"
 

@@ -12,13 +12,7 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 
-MCR=$PWD/mcr
-SEND=$PWD/tests/sender
-RECV=$PWD/tests/receiver
-INJECT=$PWD/tests/inject
 INJECT6=$PWD/tests/inject6
-WORK=$(mktemp -d)
-MCR_PID=
 MCR_IPV6=1
 
 GROUP6='[ff3e::1234]:5000'
@@ -36,8 +30,7 @@ mcr_need_tools sender receiver inject inject6
 # The IPv4 topology of lib.sh with IPv6 kept on, and the addresses drawn above. nodad: usable
 # at once, no duplicate address detection to wait for.
 v6_topology() {
-	mcr_topology
-	trap 'stop_all; rm -rf "$WORK"' EXIT
+	mcr_suite_setup
 	if ! { ip -n "$SND" addr add $SRC6/64 dev s0 nodad &&
 		ip -n "$SND" addr add $SRC6_OTHER/64 dev s0 nodad &&
 		ip -n "$RLY" addr add fd00:1::1/64 dev r0 nodad &&
@@ -50,13 +43,6 @@ v6_topology() {
 		echo "FAIL $(basename "$0"): IPv6 addresses and routes"
 		exit 1
 	fi
-}
-
-stop_all() {
-	[ -n "$MCR_PID" ] && kill -KILL "$MCR_PID" 2>/dev/null
-	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	mcr_cleanup
 }
 
 # The drop counters, summed: with relayed and frag_queued, every captured frame.

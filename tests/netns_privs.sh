@@ -6,21 +6,8 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 
-MCR=$PWD/mcr
-SEND=$PWD/tests/sender
-RECV=$PWD/tests/receiver
-WORK=$(mktemp -d)
+mcr_suite_setup
 chmod 755 "$WORK"
-MCR_PID=
-
-mcr_topology
-trap 'stop_all; rm -rf "$WORK"' EXIT
-stop_all() {
-	[ -n "$MCR_PID" ] && kill -KILL "$MCR_PID" 2>/dev/null
-	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	mcr_cleanup
-}
 
 status_of() { awk -v k="$1:" '$1 == k { $1 = ""; print substr($0, 2) }' "/proc/$MCR_PID/status"; }
 

@@ -5,22 +5,7 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 
-MCR=$PWD/mcr
-SEND=$PWD/tests/sender
-RECV=$PWD/tests/receiver
-INJECT=$PWD/tests/inject
-WORK=$(mktemp -d)
-MCR_PID=
-
-mcr_topology
-trap 'stop_all; rm -rf "$WORK"' EXIT
-
-stop_all() {
-	[ -n "$MCR_PID" ] && kill -KILL "$MCR_PID" 2>/dev/null
-	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	mcr_cleanup
-}
+mcr_suite_setup
 
 # The drop counters, summed: with relayed, they must account for every captured frame.
 sum_drops() {

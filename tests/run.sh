@@ -17,14 +17,14 @@ run_suite() {
 	echo "== $name"
 	out=$(mktemp)
 	"$@" 2>&1 | tee "$out"
-	line=$(grep -E '^([A-Za-z_]+: )?[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+	line=$(grep -E '^([A-Za-z0-9_]+: )?[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
 	rm -f "$out"
 	if [ -z "$line" ]; then
 		echo "FAIL $name: ended without a summary line"
 		failed=$((failed + 1))
 		return
 	fi
-	p=$(echo "$line" | sed -E 's/^([A-Za-z_]+: )?([0-9]+) passed.*/\2/')
+	p=$(echo "$line" | sed -E 's/^([A-Za-z0-9_]+: )?([0-9]+) passed.*/\2/')
 	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
 	s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
 	passed=$((passed + p))

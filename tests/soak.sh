@@ -9,19 +9,8 @@ cd "$(dirname "$0")/.."
 SECONDS_TOTAL=${SOAK_SECONDS:-600}
 RATE=${SOAK_RATE:-10000}
 WARMUP=30
-MCR=$PWD/mcr
-RECV=$PWD/tests/receiver
-WORK=$(mktemp -d)
-MCR_PID=
 
-mcr_topology
-trap 'stop_all; rm -rf "$WORK"' EXIT
-stop_all() {
-	[ -n "$MCR_PID" ] && kill -KILL "$MCR_PID" 2>/dev/null
-	for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	mcr_cleanup
-}
+mcr_suite_setup
 
 n=$((SECONDS_TOTAL * RATE))
 start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 || exit 1
