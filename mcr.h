@@ -122,7 +122,7 @@ struct mcr_datagram {
 	uint32_t len;		/* UDP payload bytes, 0 allowed */
 	struct mcr_ip src, dst;
 	uint16_t sport, dport;	/* host byte order */
-	uint8_t dscp;		/* from the IPv4 TOS byte */
+	uint8_t dscp;		/* from the IPv4 TOS byte or the IPv6 traffic class */
 	/* A fragment (MCR_FRAGMENT): payload and len are the part of the IP payload it carries. */
 	uint32_t frag_id;	/* 16 bits in IPv4, 32 in IPv6 */
 	uint16_t frag_off;	/* bytes */
@@ -139,10 +139,10 @@ enum mcr_verdict {
 	MCR_FRAGMENT,		/* a fragment, taken into reassembly */
 	MCR_DROP_TRUNCATED,	/* capture ends before a header or the payload does */
 	MCR_DROP_MALFORMED,	/* header fields contradict each other or the frame */
-	MCR_DROP_CHECKSUM,	/* IPv4 header or UDP checksum wrong */
+	MCR_DROP_CHECKSUM,	/* IPv4 header or UDP checksum wrong, or an IPv6 UDP checksum 0 */
 	MCR_DROP_FRAGMENT,	/* a fragment reassembly refused: duplicate, past 64 KiB, no room */
-	MCR_DROP_UNMATCHED,	/* not IPv4 UDP to group:port from source */
-	MCR_DROP_VLAN,		/* 802.1Q-tagged with another VLAN ID, or untagged with --vlan */
+	MCR_DROP_UNMATCHED,	/* not UDP of the group's family to group:port from source */
+	MCR_DROP_VLAN,		/* tagged with another VLAN ID, or untagged (or no link) with --vlan */
 	MCR_VERDICTS
 };
 
@@ -152,7 +152,7 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 			     struct mcr_datagram *d);
 
 /*
- * IPv4 reassembly, pure like the parser: the caller owns the table and the clock. Bounded:
+ * IPv4 and IPv6 reassembly, pure like the parser: the caller owns the table and the clock. Bounded:
  * MCR_REASM_SLOTS datagrams in flight (the oldest is evicted for a new one), 64 KiB each.
  */
 #define MCR_REASM_SLOTS 16

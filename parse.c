@@ -780,6 +780,8 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 
 		if (v != MCR_RELAY)
 			return v;
+	} else if (m->vlan) {
+		return MCR_DROP_VLAN;	/* a link without a link header carries no tag */
 	} else if (f->caplen && f->data[0] >> 4 == 6) {
 		type = ETHERTYPE_IPV6;
 	}

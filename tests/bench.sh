@@ -8,17 +8,24 @@
 # results file; progress goes to stderr. Every packet stays in namespaces made here and deleted
 # at exit, and every stream is bounded in count and in time.
 #
-#   direct  no relay: a receiver in RLY joined on r0, rp_filter off. The latency baseline.
-#   mcr     mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000; rp_filter=1, no route back.
-#   socat   socat from a socket joined on r0 to 198.18.2.2:6000; needs rp_filter off and a route.
-#   kernel  multicast routing r0 -> r1 installed by smcrouted; the receiver joins on v1.
+#   direct   no relay: a receiver in RLY joined on r0, rp_filter off. The latency baseline.
+#   mcr      mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000; rp_filter=1, no route back.
+#   mcr-bp   the same with --busy-poll 200: latency bought with a CPU that spins.
+#   socat    socat from a socket joined on r0 to 198.18.2.2:6000; needs rp_filter off and a route.
+#   kernel   multicast routing r0 -> r1 installed by smcrouted; the receiver joins on v1.
+#   direct6  IPv6, no relay: a receiver in RLY joined to [ff3e::1234]:5000 on r0. mcr6's baseline.
+#   mcr6     mcr -i r0 -g [ff3e::1234]:5000 -o [fd00:2::2]:6000; sent from fd00:1::5 on s0.
+#
+# The IPv6 methods carry at most 1452 bytes, what a 1500-byte frame holds after 40 bytes of
+# IPv6 header and 8 of UDP: a larger size (1472 by default) runs, and is shown, as 1452 for them.
+# IPv6 is turned on in the namespaces only when one of them is asked for.
 #
 # Quick run:  BENCH_RATES="10000 50000" BENCH_SIZES=1316 BENCH_REPS=1 tests/bench.sh
 #   BENCH_RATES    offered pps; 0 is as fast as the sender goes    (10000 ... 400000 0)
 #   BENCH_SIZES    UDP payload bytes                               (64 1316 1472)
 #   BENCH_REPS     runs per cell; the table shows medians          (3)
-#   BENCH_METHODS  some of: direct mcr socat kernel                (all four)
-#   BENCH_MAX_N    datagrams per run at most; a paced run is also at most 4 s   (200000)
+#   BENCH_METHODS  some of: direct mcr mcr-bp socat kernel direct6 mcr6    (all seven)
+#   BENCH_MAX_N    datagrams per run at most; a paced run is also at most 2 s   (150000)
 #   BENCH_EXTRAS   some of: density footprint                      (both)
 
 set -u
@@ -28,14 +35,21 @@ set -u
 RATES=${BENCH_RATES:-"10000 50000 100000 200000 400000 0"}
 SIZES=${BENCH_SIZES:-"64 1316 1472"}
 REPS=${BENCH_REPS:-3}
-METHODS=${BENCH_METHODS:-"direct mcr socat kernel"}
-MAX_N=${BENCH_MAX_N:-200000}
+METHODS=${BENCH_METHODS:-"direct mcr mcr-bp socat kernel direct6 mcr6"}
+MAX_N=${BENCH_MAX_N:-150000}
 EXTRAS=${BENCH_EXTRAS-"density footprint"}
 
 GROUP=239.0.0.1:5000
 OUT=198.18.2.2:6000		# mcr's and socat's destination: the receiver in RCV
 SRC_NET=198.19.50.0/24		# the sender's network, routable from RLY only when asked
-RUN_S=4				# a paced run lasts at most this many seconds of stream
+GROUP6='[ff3e::1234]:5000'	# the IPv6 stream, as in tests/netns_ipv6.sh
+SRC6=fd00:1::5			# its source, on s0
+OUT6='[fd00:2::2]:6000'		# mcr6's destination: the receiver in RCV
+V6_MAX_SIZE=1452		# bytes: a 1500-byte MTU less 40 of IPv6 and 8 of UDP header
+BUSY_POLL_US=200		# mcr-bp's --busy-poll
+RUN_S=2				# a paced run lasts at most this many seconds of stream: with
+				# MAX_N, what keeps seven methods x 3 sizes x 6 rates x 3 reps
+				# near 15 minutes
 RX_IDLE_MS=500			# a receiver stops this long after its last datagram
 SETTLE_S=0.2			# between runs, for queues to drain
 WARMUP_N=2000			# datagrams at 10 kpps after a relay starts: ARP, mroute cache
@@ -49,8 +63,10 @@ LOAD_RATE=100000		# pps for the RSS under load
 CLK_TCK=$(getconf CLK_TCK)
 
 RELAY_PID=
+RELAY_LOG=
 DENSITY_PIDS=()
 RX_NS='' RX_AT='' RX_IF=''	# where the stream comes out: the receiver's namespace, address, iface
+TX_AT='' TX_SRC=''		# where the sender sends it, and from which address ('' the kernel's pick)
 
 say() { echo "bench: $*" >&2; }
 
@@ -78,19 +94,25 @@ fi
 methods=
 for m in $METHODS; do
 	case $m in
-	direct | mcr) ;;
+	direct | mcr | mcr-bp) ;;
+	direct6 | mcr6)
+		[ -e /proc/net/if_inet6 ] || { say "no IPv6 in this kernel: $m skipped"; continue; }
+		;;
 	socat) command -v socat >/dev/null || { say "socat not installed: skipped"; continue; } ;;
 	kernel)
 		command -v smcrouted >/dev/null || { say "smcrouted not installed: skipped"; continue; }
 		;;
 	*)
-		echo "bench: method $m: want direct, mcr, socat or kernel" >&2
+		echo "bench: method $m: want direct, mcr, mcr-bp, socat, kernel, direct6 or mcr6" >&2
 		exit 2
 		;;
 	esac
 	methods="$methods $m"
 done
 METHODS=${methods# }
+# Read by mcr_topology: IPv6 stays off, and out of every counter, unless a method needs it.
+# shellcheck disable=SC2034
+case " $METHODS " in *6\ *) MCR_IPV6=1 ;; esac
 
 RESULT_DIR=$(mktemp -d /tmp/mcr-bench.XXXXXX) || exit 1
 RAW=$RESULT_DIR/runs.tsv
@@ -98,6 +120,18 @@ RESULTS=$RESULT_DIR/bench-results.md
 START_TIME=$SECONDS
 
 mcr_topology
+RELAY_LOG=$MCR_TMP/relay.log
+# The addresses of tests/netns_ipv6.sh that the IPv6 methods use; nodad: usable at once.
+if [ "${MCR_IPV6:-0}" = 1 ] && ! {
+	ip -n "$SND" addr add "$SRC6/64" dev s0 nodad &&
+		ip -n "$RLY" addr add fd00:1::1/64 dev r0 nodad &&
+		ip -n "$RLY" addr add fd00:2::1/64 dev r1 nodad &&
+		ip -n "$RCV" addr add fd00:2::2/64 dev v1 nodad &&
+		ip -n "$RCV" route add fd00::/8 via fd00:2::1
+}; then
+	echo "bench: IPv6 addresses and routes failed" >&2
+	exit 1
+fi
 bench_cleanup() {
 	local p
 	for p in $RELAY_PID "${DENSITY_PIDS[@]}"; do
@@ -123,25 +157,95 @@ rly_routable() {
 
 # --- Measuring a process and the host.
 
-# cpu_ns PID: nanoseconds on CPU of all its threads (io_uring workers included).
+# The readers below set a variable rather than print, so that reading costs no fork: a run's
+# CPU is measured from the reaped children, and a $(...) would be one.
+
+# cpu_ns PID: CPU_NS = nanoseconds on CPU of all its threads (io_uring workers included).
 cpu_ns() {
-	local f t s=0
+	local f t
+	CPU_NS=0
 	for f in /proc/"$1"/task/*/schedstat; do
-		read -r t _ 2>/dev/null <"$f" && s=$((s + t))
+		read -r t _ 2>/dev/null <"$f" && CPU_NS=$((CPU_NS + t))
 	done
-	echo "$s"
 }
 
 rss_kib() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo -
 }
 
-# host_busy: clock ticks all CPUs spent in user, system, irq and softirq: sender, relay,
-# receiver and the kernel's packet work, wherever it runs.
+# children_cpu: CHILD_NS = CPU time of this shell's reaped children (sender, receiver), from
+# the builtin times, so no fork of ours counts in it. Their softirq work (a veth peer's receive
+# path runs in the sender's context) is in it too.
+children_cpu() {
+	local _a _b u s
+	times >"$MCR_TMP/times"
+	{
+		read -r _a _b
+		read -r u s
+	} <"$MCR_TMP/times"
+	times_ns "$u"
+	CHILD_NS=$TIMES_NS
+	times_ns "$s"
+	CHILD_NS=$((CHILD_NS + TIMES_NS))
+}
+
+# times_ns 1m2.345s: TIMES_NS = that in nanoseconds.
+times_ns() {
+	local m=${1%%m*} sec=${1#*m}
+	sec=${sec%s}
+	TIMES_NS=$(((m * 60 + ${sec%.*}) * 1000000000 + 10#${sec#*.} * 1000000))
+}
+
+# ksoftirqd_ns: KSOFTIRQD_NS = CPU time of the ksoftirqd threads: softirq work deferred out of
+# our processes.
+KSOFTIRQD_PIDS=$(for f in /proc/[0-9]*/comm; do
+	read -r c <"$f" 2>/dev/null && [[ $c == ksoftirqd/* ]] && { f=${f#/proc/}; echo "${f%/comm}"; }
+done)
+ksoftirqd_ns() {
+	local p t
+	KSOFTIRQD_NS=0
+	for p in $KSOFTIRQD_PIDS; do
+		read -r t _ 2>/dev/null <"/proc/$p/schedstat" && KSOFTIRQD_NS=$((KSOFTIRQD_NS + t))
+	done
+}
+
+# host_busy: HOST_TICKS = clock ticks all CPUs spent in user, system, irq and softirq, whoever's.
 host_busy() {
 	local _cpu user nice sys _idle _iowait irq softirq _rest
 	read -r _cpu user nice sys _idle _iowait irq softirq _rest </proc/stat
-	echo $((user + nice + sys + irq + softirq))
+	HOST_TICKS=$((user + nice + sys + irq + softirq))
+}
+
+# udp_stat NS FIELD: a counter of the Udp: lines of /proc/net/snmp in NS, e.g. RcvbufErrors.
+udp_stat() {
+	# shellcheck disable=SC2016
+	ip netns exec "$1" awk -v f="$2" '
+		$1 == "Udp:" && !col { for (i = 2; i <= NF; i++) if ($i == f) col = i; next }
+		$1 == "Udp:" && col { print $col; exit }' /proc/net/snmp
+}
+
+# backlog_drops: frames the per-CPU input queues dropped (netdev_max_backlog), all CPUs: a veth
+# peer's frames wait there for the softirq. Host-wide, but this benchmark is the only traffic.
+backlog_drops() {
+	local _p d _rest s=0
+	while read -r _p d _rest; do
+		s=$((s + 0x$d))
+	done </proc/net/softnet_stat
+	echo "$s"
+}
+
+# relay_drops METHOD: what the relay itself dropped so far: mcr's ring overruns and failed
+# sends; socat's socket, in and out; '-' where there is no relay process to ask.
+relay_drops() {
+	local c
+	case $1 in
+	mcr | mcr-bp | mcr6)
+		c=$(counters "$RELAY_PID" "$RELAY_LOG")
+		echo $(($(echo "$c" | kv kernel_drops) + $(echo "$c" | kv tx_errors)))
+		;;
+	socat) echo $(($(udp_stat "$RLY" RcvbufErrors) + $(udp_stat "$RLY" SndbufErrors))) ;;
+	*) echo - ;;
+	esac
 }
 
 # wait_for_line FILE PATTERN PID: until PATTERN is in FILE; 1 if PID died or 5 s passed.
@@ -181,13 +285,43 @@ counters() {
 
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p" | tail -n 1; }
 
+# run_size METHOD SIZE: RUN_SIZE = the payload METHOD runs SIZE as: at most V6_MAX_SIZE for the
+# IPv6 methods, so that a datagram is one frame there too.
+run_size() {
+	RUN_SIZE=$2
+	if [[ $1 == *6 ]] && [ "$2" -gt "$V6_MAX_SIZE" ]; then
+		RUN_SIZE=$V6_MAX_SIZE
+	fi
+}
+
+# method_sizes METHOD: SIZES as METHOD runs them, each once (1460 and 1472 are both 1452 in v6).
+method_sizes() {
+	local s seen=' '
+	for s in $SIZES; do
+		run_size "$1" "$s"
+		[[ $seen == *" $RUN_SIZE "* ]] && continue
+		seen="$seen$RUN_SIZE "
+		echo "$RUN_SIZE"
+	done
+}
+
 # --- Relays.
 
-# start_relay METHOD SIZE: puts RLY in the mode METHOD needs, starts its relay (RELAY_PID) and
-# points the receiver (RX_NS, RX_AT, RX_IF) at where the stream comes out; then warms up.
+# start_mcr_relay ARGS...: mcr in RLY with ARGS (RELAY_PID), until its "relaying" line.
+start_mcr_relay() {
+	ip netns exec "$RLY" "$MCR_BIN" "$@" 2>"$RELAY_LOG" &
+	RELAY_PID=$!
+	wait_for_line "$RELAY_LOG" ': relaying ' "$RELAY_PID" ||
+		{ say "mcr $* did not start: $(cat "$RELAY_LOG")"; return 1; }
+}
+
+# start_relay METHOD SIZE: puts RLY in the mode METHOD needs, starts its relay (RELAY_PID),
+# points the sender (TX_AT, TX_SRC) at the stream and the receiver (RX_NS, RX_AT, RX_IF) at
+# where it comes out; then warms up.
 start_relay() {
-	local log=$MCR_TMP/relay.log
+	local log=$RELAY_LOG
 	RELAY_PID=
+	TX_AT=$GROUP TX_SRC=
 	: >"$log"
 	case $1 in
 	direct)
@@ -196,11 +330,23 @@ start_relay() {
 		;;
 	mcr)
 		rly_strict
-		ip netns exec "$RLY" "$MCR_BIN" -i r0 -g "$GROUP" -o "$OUT" 2>"$log" &
-		RELAY_PID=$!
-		wait_for_line "$log" ': relaying ' "$RELAY_PID" ||
-			{ say "mcr did not start: $(cat "$log")"; return 1; }
+		start_mcr_relay -i r0 -g "$GROUP" -o "$OUT" || return 1
 		RX_NS=$RCV RX_AT=$OUT RX_IF=
+		;;
+	mcr-bp)
+		rly_strict
+		start_mcr_relay -i r0 -g "$GROUP" -o "$OUT" --busy-poll "$BUSY_POLL_US" || return 1
+		RX_NS=$RCV RX_AT=$OUT RX_IF=
+		;;
+	# IPv6 has no rp_filter: the IPv4 mode of RLY does not matter to these two.
+	direct6)
+		TX_AT=$GROUP6 TX_SRC=$SRC6
+		RX_NS=$RLY RX_AT=$GROUP6 RX_IF=r0
+		;;
+	mcr6)
+		TX_AT=$GROUP6 TX_SRC=$SRC6
+		start_mcr_relay -i r0 -g "$GROUP6" -o "$OUT6" || return 1
+		RX_NS=$RCV RX_AT=$OUT6 RX_IF=
 		;;
 	socat)
 		rly_routable
@@ -245,7 +391,8 @@ stop_relay() {
 # now running; appends one tab-separated line to OUT. Raw values: derived ones come later.
 run_one() {
 	local method=$1 size=$2 rate=$3 rep=$4 n=$5 out=$6
-	local limit rx cpu0=0 cpu1=0 host0 host1 rss=- relay_ns=- tx r
+	local limit rx cpu0=0 cpu1=0 host0 host1 rss=- relay_ns=- tx r ks0 ks1 child0 total
+	local rd0 rd1 sd0 sd1 bd0 bd1 drops
 	limit=$((rate > 0 ? n / rate + 5 : 15))	# seconds the sender may take, at most
 	rm -f "$MCR_TMP/rx.ready"
 	ip netns exec "$RX_NS" "$MCR_RECEIVER" -g "$RX_AT" ${RX_IF:+-I "$RX_IF"} -n "$n" \
@@ -257,30 +404,51 @@ run_one() {
 		wait "$rx" 2>/dev/null
 		return 1
 	fi
-	[ -n "$RELAY_PID" ] && cpu0=$(cpu_ns "$RELAY_PID")
-	host0=$(host_busy)
-	ip netns exec "$SND" "$MCR_SENDER" -d "$GROUP" -I s0 -n "$n" -r "$rate" -l "$size" \
-		-T "$limit" >"$MCR_TMP/tx.out" 2>&1
+	rd0=$(relay_drops "$method")
+	sd0=$(udp_stat "$RX_NS" RcvbufErrors)
+	bd0=$(backlog_drops)
+	children_cpu
+	child0=$CHILD_NS
+	ksoftirqd_ns
+	ks0=$KSOFTIRQD_NS
+	[ -n "$RELAY_PID" ] && cpu_ns "$RELAY_PID" && cpu0=$CPU_NS
+	host_busy
+	host0=$HOST_TICKS
+	ip netns exec "$SND" "$MCR_SENDER" -d "$TX_AT" ${TX_SRC:+-S "$TX_SRC"} -I s0 -n "$n" \
+		-r "$rate" -l "$size" -T "$limit" >"$MCR_TMP/tx.out" 2>&1
 	wait "$rx"	# bounded by its -T
-	host1=$(host_busy)
+	host_busy
+	host1=$HOST_TICKS
+	children_cpu
+	ksoftirqd_ns
+	ks1=$KSOFTIRQD_NS
+	total=$((CHILD_NS - child0 + ks1 - ks0))
 	if [ -n "$RELAY_PID" ]; then
-		cpu1=$(cpu_ns "$RELAY_PID")
+		cpu_ns "$RELAY_PID"
+		cpu1=$CPU_NS
+		total=$((total + cpu1 - cpu0))
 		rss=$(rss_kib "$RELAY_PID")
 		# Kernel forwarding runs in softirq, not in smcrouted: its CPU is not the relay's.
 		[ "$method" != kernel ] && relay_ns=$((cpu1 - cpu0))
 	fi
+	bd1=$(backlog_drops)
+	sd1=$(udp_stat "$RX_NS" RcvbufErrors)
+	rd1=$(relay_drops "$method")
+	[ "$rd0" = - ] || rd1=$((rd1 - rd0))
+	drops="$rd1/$((sd1 - sd0))/$((bd1 - bd0))"
 	tx=$(tail -n 1 "$MCR_TMP/tx.out")
 	r=$(tail -n 1 "$MCR_TMP/rx.out")
 	if [ -z "$(echo "$r" | kv unique)" ] || [ -z "$(echo "$tx" | kv sent)" ]; then
 		say "$method $size B $rate pps: no result: $tx | $r"
 		return 1
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 		"$method" "$size" "$rate" "$rep" "$n" "$(echo "$tx" | kv sent)" \
 		"$(echo "$tx" | kv pps)" "$(echo "$r" | kv unique)" "$(echo "$r" | kv lost)" \
 		"$(echo "$r" | kv corrupt)" "$(echo "$r" | kv reordered)" "$(echo "$r" | kv dup)" \
 		"$(echo "$r" | kv rx_pps)" "$(echo "$r" | kv lat_avg_us)" \
-		"$(echo "$r" | kv lat_p99_us)" "$relay_ns" "$rss" "$((host1 - host0))" >>"$out"
+		"$(echo "$r" | kv lat_p99_us)" "$relay_ns" "$rss" "$((host1 - host0))" "$drops" \
+		"$total" >>"$out"
 	sleep "$SETTLE_S"
 }
 
@@ -288,7 +456,8 @@ run_one() {
 
 # report: markdown from $RAW on stdout.
 report() {
-	awk -F'\t' -v methods="$METHODS" -v sizes="$SIZES" -v rates="$RATES" -v tck="$CLK_TCK" '
+	awk -F'\t' -v methods="$METHODS" -v sizes="$SIZES" -v rates="$RATES" -v tck="$CLK_TCK" \
+	    -v v6max="$V6_MAX_SIZE" -v bp="$BUSY_POLL_US" '
 	function sortv(a, k,   i, j, t) {
 		for (i = 2; i <= k; i++)
 			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
@@ -310,6 +479,10 @@ report() {
 	# Never rounds a lossy cell up to 100.
 	function pct(x) { return x == "-" ? "-" : sprintf("%.2f", int(x * 100) / 100) }
 	function offered(r) { return r == 0 ? "max" : r }
+	# The size method m ran a configured size s as (run_size), and the no-relay row it is
+	# measured against: direct6 for the IPv6 methods.
+	function rsize(m, s) { return m ~ /6$/ && s + 0 > v6max ? v6max : s }
+	function basem(m) { return m ~ /6$/ ? "direct6" : "direct" }
 	function sub_(a, b) { return a == "-" || b == "-" ? "-" : a - b }
 	function lossless_rate(m, s,   i, r, c, best) {
 		best = ""
@@ -321,10 +494,14 @@ report() {
 		}
 		return best
 	}
-	# An offered rate as pps: unthrottled counts as what the sender reached.
-	function eff(m, s, r) { return r == 0 ? med(m SUBSEP s SUBSEP r, "txpps") : r }
-	function show_rate(m, s, r) {
-		return r == "" ? "none" : r == 0 ? sprintf("max (%.0f pps)", eff(m, s, r)) : r
+	# What the sender reached at an offered rate: the rate a method was actually shown to carry.
+	function eff(m, s, r) { return med(m SUBSEP s SUBSEP r, "txpps") }
+	# "100000", or "400000 (sent 143922)" when the sender fell short of the offer by over 2%.
+	function show_rate(m, s, r,   e) {
+		if (r == "")
+			return "none"
+		e = eff(m, s, r)
+		return r == 0 ? sprintf("max (sent %.0f)", e) : e < 0.98 * r ? sprintf("%s (sent %.0f)", r, e) : r
 	}
 	BEGIN {
 		nm = split(methods, M, " "); ns = split(sizes, S, " "); nr = split(rates, R, " ")
@@ -343,32 +520,36 @@ report() {
 		v[c, i, "lost"] = $9
 		v[c, i, "corrupt"] = $10
 		v[c, i, "reord"] = $11
-		v[c, i, "host"] = uniq ? $18 * 1e9 / tck / uniq : "-"
+		v[c, i, "host"] = uniq ? $20 / uniq : "-"
+		split($19, dp, "/")
+		v[c, i, "drelay"] = dp[1]; v[c, i, "drx"] = dp[2]; v[c, i, "dbacklog"] = dp[3]
 		if (!(uniq == sent && sent == $5 && $10 == 0))
 			lossy[c]++
 	}
 	END {
 		print "| method | size | offered pps | sender pps | delivered % | rx pps | CPU ns/pkt" \
 		    " | lat avg us | lat p99 us | added avg us | added p99 us | RSS KiB" \
-		    " | lost | corrupt | reordered | host CPU ns/pkt |"
-		print "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+		    " | lost | corrupt | reordered | total CPU ns/pkt | drops relay/rx/backlog |"
+		print "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 		for (a = 1; a <= nm; a++) for (b = 1; b <= ns; b++) for (d = 1; d <= nr; d++) {
-			m = M[a]; s = S[b]; r = R[d]; c = m SUBSEP s SUBSEP r
-			if (!runs[c])
+			m = M[a]; s = rsize(m, S[b]); r = R[d]; c = m SUBSEP s SUBSEP r
+			if (!runs[c] || (c in shown))
 				continue
-			base = "direct" SUBSEP s SUBSEP r
+			shown[c] = 1
+			base = basem(m) SUBSEP s SUBSEP r
 			lat = med(c, "lat"); p99 = med(c, "p99")
 			add = add99 = "-"
-			if (m != "direct" && runs[base]) {
+			if (m != basem(m) && runs[base]) {
 				add = sub_(lat, med(base, "lat")); add99 = sub_(p99, med(base, "p99"))
 			}
-			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			    m, s, offered(r), fmt(med(c, "txpps"), "%.0f"), pct(med(c, "deliv")),
 			    fmt(med(c, "rxpps"), "%.0f"), fmt(med(c, "cpu"), "%.0f"), fmt(lat, "%.1f"),
 			    fmt(p99, "%.1f"), fmt(add, "%.1f"), fmt(add99, "%.1f"),
 			    fmt(med(c, "rss"), "%.0f"), fmt(med(c, "lost"), "%.0f"),
 			    fmt(med(c, "corrupt"), "%.0f"), fmt(med(c, "reord"), "%.0f"),
-			    fmt(med(c, "host"), "%.0f")
+			    fmt(med(c, "host"), "%.0f"), fmt(med(c, "drelay"), "%.0f") "/" \
+			    fmt(med(c, "drx"), "%.0f") "/" fmt(med(c, "dbacklog"), "%.0f")
 		}
 		print ""
 		print "Summary: lossless rate = the highest offered rate at which a method delivered" \
@@ -378,16 +559,37 @@ report() {
 			s = S[b]
 			line = ""
 			for (a = 1; a <= nm; a++) {
-				m = M[a]; lr[m] = lossless_rate(m, s)
-				line = line (a > 1 ? ", " : "") m " " show_rate(m, s, lr[m])
+				m = M[a]; s6 = rsize(m, s); lr[m] = lossless_rate(m, s6)
+				line = line (a > 1 ? ", " : "") m (s6 != s ? " (" s6 " B)" : "") " " \
+				    show_rate(m, s6, lr[m])
 			}
-			printf "- %s B: lossless rate: %s\n", s, line
+			printf "- %s B: lossless rate (offered pps): %s\n", s, line
 			if (runs["direct" SUBSEP s SUBSEP 0])
 				printf "  - sender ceiling (direct, unthrottled): %.0f pps\n", \
 				    med("direct" SUBSEP s SUBSEP 0, "txpps")
-			if (("mcr" in lr) && ("socat" in lr) && lr["mcr"] != "" && lr["socat"] != "")
-				printf "  - mcr/socat lossless rate: %.2f\n", \
-				    eff("mcr", s, lr["mcr"]) / eff("socat", s, lr["socat"])
+			s6 = rsize("direct6", s)
+			if (runs["direct6" SUBSEP s6 SUBSEP 0])
+				printf "  - sender ceiling, IPv6 (direct6, %s B, unthrottled): %.0f pps\n", s6, \
+				    med("direct6" SUBSEP s6 SUBSEP 0, "txpps")
+			# Busy polling: the latency it saves against the relay CPU it spins away.
+			line = ""
+			for (d = 1; d <= nr; d++) {
+				r = R[d]; cm = "mcr" SUBSEP s SUBSEP r; cb = "mcr-bp" SUBSEP s SUBSEP r
+				if (runs[cm] && runs[cb])
+					line = line (line == "" ? "" : "; ") offered(r) ": " \
+					    fmt(med(cb, "lat"), "%.1f") " vs " fmt(med(cm, "lat"), "%.1f") " us, " \
+					    fmt(med(cb, "cpu"), "%.0f") " vs " fmt(med(cm, "cpu"), "%.0f") " ns"
+			}
+			if (line != "")
+				printf "  - mcr-bp vs mcr (--busy-poll %s), lat avg and relay CPU ns/pkt" \
+				    " at each offered rate: %s\n", bp, line
+			if (("mcr" in lr) && ("socat" in lr)) {
+				if (lr["mcr"] != "" && lr["socat"] != "")
+					printf "  - mcr/socat lossless rate, as sent: %.2f\n", \
+					    eff("mcr", s, lr["mcr"]) / eff("socat", s, lr["socat"])
+				else
+					printf "  - mcr/socat lossless rate: n/a (one of them lost datagrams at every rate)\n"
+			}
 			# CPU per packet where both delivered everything, at the highest such rate.
 			common = ""
 			for (d = 1; d <= nr; d++) {
@@ -396,23 +598,33 @@ report() {
 				    (common == "" || r == 0 || (common != 0 && r + 0 > common + 0)))
 					common = r
 			}
+			line = ""
+			for (d = 1; d <= nr; d++) {
+				r = R[d]; cm = "mcr" SUBSEP s SUBSEP r; cs = "socat" SUBSEP s SUBSEP r
+				if (runs[cm] && runs[cs] && med(cm, "cpu") != "-" && med(cs, "cpu") > 0)
+					line = line (line == "" ? "" : ", ") offered(r) " " \
+					    sprintf("%.2f", med(cm, "cpu") / med(cs, "cpu"))
+			}
+			if (line != "")
+				printf "  - mcr/socat CPU ns/pkt at each offered rate: %s\n", line
 			if (common != "") {
 				cm = "mcr" SUBSEP s SUBSEP common; cs = "socat" SUBSEP s SUBSEP common
 				if (med(cm, "cpu") != "-" && med(cs, "cpu") > 0)
 					printf "  - mcr/socat CPU ns/pkt at %s pps (both lossless): %.0f / %.0f = %.2f\n", \
 					    offered(common), med(cm, "cpu"), med(cs, "cpu"), \
 					    med(cm, "cpu") / med(cs, "cpu")
-				if (runs["direct" SUBSEP s SUBSEP common]) {
-					line = ""
-					for (a = 1; a <= nm; a++) {
-						m = M[a]; c = m SUBSEP s SUBSEP common
-						if (m == "direct" || !runs[c])
-							continue
-						line = line (line == "" ? "" : ", ") m " " \
-						    fmt(sub_(med(c, "host"), med("direct" SUBSEP s SUBSEP common, "host")), "%.0f")
-					}
-					printf "  - host CPU ns/pkt above direct at %s pps: %s\n", offered(common), line
+				line = ""
+				for (a = 1; a <= nm; a++) {
+					m = M[a]; s6 = rsize(m, s)
+					c = m SUBSEP s6 SUBSEP common; cb = basem(m) SUBSEP s6 SUBSEP common
+					if (m == basem(m) || !runs[c] || !runs[cb])
+						continue
+					line = line (line == "" ? "" : ", ") m " " \
+					    fmt(sub_(med(c, "host"), med(cb, "host")), "%.0f")
 				}
+				if (line != "")
+					printf "  - total CPU ns/pkt above direct (direct6 for IPv6) at %s pps: %s\n", \
+					    offered(common), line
 			}
 		}
 	}' "$RAW"
@@ -422,12 +634,12 @@ report() {
 
 # density_phase K: streams 1..K sent at DENSITY_RATE for DENSITY_S, all 32 relays watched.
 density_phase() {
-	local active=$1 k n=$((DENSITY_RATE * DENSITY_S)) host0 host1 rx_pids=() tx_pids=()
+	local active=$1 k n=$((DENSITY_RATE * DENSITY_S)) child0 ks0 ks1 rx_pids=() tx_pids=()
 	local -a cpu0 cpu1 rel0 rel1
 	for ((k = 1; k <= active; k++)); do
 		rm -f "$MCR_TMP/d$k.ready"
 		ip netns exec "$RCV" "$MCR_RECEIVER" -g "198.18.2.2:$((6000 + k))" -n "$n" -w 1000 \
-			-T $((DENSITY_S + 15)) -R "$MCR_TMP/d$k.ready" >"$MCR_TMP/d$k.rx" 2>&1 &
+			-T $((DENSITY_S * 3 + 15)) -R "$MCR_TMP/d$k.ready" >"$MCR_TMP/d$k.rx" 2>&1 &
 		rx_pids+=($!)
 	done
 	for ((k = 1; k <= active; k++)); do
@@ -435,29 +647,38 @@ density_phase() {
 	done
 	for ((k = 1; k <= DENSITY_STREAMS; k++)); do
 		rel0[k]=$(counters "${DENSITY_PIDS[k - 1]}" "$MCR_TMP/d$k.log" | kv relayed)
-		cpu0[k]=$(cpu_ns "${DENSITY_PIDS[k - 1]}")
+		cpu_ns "${DENSITY_PIDS[k - 1]}"
+		cpu0[k]=$CPU_NS
 	done
-	host0=$(host_busy)
+	children_cpu
+	child0=$CHILD_NS
+	ksoftirqd_ns
+	ks0=$KSOFTIRQD_NS
 	for ((k = 1; k <= active; k++)); do
 		ip netns exec "$SND" "$MCR_SENDER" -d "239.0.1.$k:5000" -I s0 -n "$n" \
-			-r "$DENSITY_RATE" -l "$DENSITY_SIZE" -s "$k" -T $((DENSITY_S + 5)) \
+			-r "$DENSITY_RATE" -l "$DENSITY_SIZE" -s "$k" -T $((DENSITY_S * 3)) \
 			>"$MCR_TMP/d$k.tx" 2>&1 &
 		tx_pids+=($!)
 	done
 	wait "${tx_pids[@]}" "${rx_pids[@]}"
-	host1=$(host_busy)
+	children_cpu
+	ksoftirqd_ns
+	ks1=$KSOFTIRQD_NS
 	for ((k = 1; k <= DENSITY_STREAMS; k++)); do
-		cpu1[k]=$(cpu_ns "${DENSITY_PIDS[k - 1]}")
+		cpu_ns "${DENSITY_PIDS[k - 1]}"
+		cpu1[k]=$CPU_NS
 		rel1[k]=$(counters "${DENSITY_PIDS[k - 1]}" "$MCR_TMP/d$k.log" | kv relayed)
 	done
 	for ((k = 1; k <= DENSITY_STREAMS; k++)); do
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$active" "$k" "$((cpu1[k] - cpu0[k]))" \
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$active" "$k" "$((cpu1[k] - cpu0[k]))" \
 			"$((rel1[k] - rel0[k]))" \
 			"$( ((k <= active)) && kv sent <"$MCR_TMP/d$k.tx" || echo 0)" \
 			"$( ((k <= active)) && kv unique <"$MCR_TMP/d$k.rx" || echo 0)" \
-			"$(rss_kib "${DENSITY_PIDS[k - 1]}")"
+			"$(rss_kib "${DENSITY_PIDS[k - 1]}")" \
+			"$( ((k <= active)) && kv seconds <"$MCR_TMP/d$k.tx" || echo 0)"
 	done >>"$RESULT_DIR/density.tsv"
-	echo "$active $((host1 - host0))" >>"$RESULT_DIR/density_host.txt"
+	# Senders, receivers and ksoftirqd; the relays' own CPU is added from density.tsv.
+	echo "$active $((CHILD_NS - child0 + ks1 - ks0))" >>"$RESULT_DIR/density_host.txt"
 }
 
 density_run() {
@@ -499,6 +720,8 @@ density_run() {
 	{
 		p = $1; k = $2
 		cpu[p, k] = $3; rel[p, k] = $4; sent[p] += $5; got[p] += $6; rss[p] += $7
+		if ($8 > slow[p])
+			slow[p] = $8
 	}
 	END {
 		while ((getline line < hostfile) > 0) {
@@ -507,8 +730,8 @@ density_run() {
 		printf "\n## Density: %d mcr processes on one ingress, %d pps x %d B each, %d s\n\n", \
 		    streams, rate, size, secs
 		print "| streams sent | relayed (all) | delivered % | CPU ns/pkt per relay min / median / max" \
-		    " | CPU ms, all relays | CPU ms, the idle relays (max of one) | host CPU ns/pkt | RSS KiB, all relays |"
-		print "|--:|--:|--:|--:|--:|--:|--:|--:|"
+		    " | CPU ms, all relays | CPU ms, the idle relays (max of one) | total CPU ns/pkt | RSS KiB, all relays | slowest sender s |"
+		print "|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 		for (p = streams; p >= 1; p = (p == streams && streams > 1 ? 1 : 0)) {
 			n = 0; tot = 0; idle = 0; idlemax = 0; r = 0
 			for (k = 1; k <= streams; k++) {
@@ -522,11 +745,11 @@ density_run() {
 				}
 			}
 			sortv(a, n)
-			printf "| %d | %d | %.2f | %s | %.1f | %s | %.0f | %d |\n", p, r,
+			printf "| %d | %d | %.2f | %s | %.1f | %s | %.0f | %d | %.2f |\n", p, r,
 			    sent[p] ? 100 * got[p] / sent[p] : 0,
 			    n ? sprintf("%.0f / %.0f / %.0f", a[1], a[int((n + 1) / 2)], a[n]) : "-",
 			    tot / 1e6, p < streams ? sprintf("%.3f (%.3f)", idle / 1e6, idlemax / 1e6) : "-",
-			    r ? host[p] * 1e9 / tck / r : 0, rss[p]
+			    r ? (host[p] + tot) / r : 0, rss[p], slow[p]
 			delete a
 		}
 		printf "\nIdle RSS of all %d relays together, before any traffic: %d KiB.\n", streams, rss_idle
@@ -623,32 +846,41 @@ footprint_run() {
 # --- Main.
 
 cells=0
-for m in $METHODS; do for s in $SIZES; do for r in $RATES; do
+for m in $METHODS; do for s in $(method_sizes "$m"); do for r in $RATES; do
 	cells=$((cells + REPS))
 done; done; done
 say "$cells runs: methods $METHODS; sizes $SIZES; rates $RATES (0 = unthrottled); $REPS reps"
 say "results will be in $RESULTS"
+# Anything else running on the host shows in the host CPU column: measure it first.
+host_busy
+b0=$HOST_TICKS
+sleep 2
+host_busy
+BACKGROUND=$((HOST_TICKS - b0))
+BACKGROUND_PCT=$((BACKGROUND * 100 / (2 * CLK_TCK)))
+OTHER_NETNS=$(ip netns list | grep -vc -- "-$$\b")
 : >"$RAW"
 done_runs=0
-for m in $METHODS; do
-	for s in $SIZES; do
-		if ! start_relay "$m" "$s"; then
-			stop_relay
-			continue
-		fi
-		for r in $RATES; do
-			n=$MAX_N
-			[ "$r" -gt 0 ] && [ $((r * RUN_S)) -lt "$n" ] && n=$((r * RUN_S))
-			for ((rep = 1; rep <= REPS; rep++)); do
+# Repetitions outermost, so that whatever else the host does is spread over all the methods.
+for ((rep = 1; rep <= REPS; rep++)); do
+	for m in $METHODS; do
+		for s in $(method_sizes "$m"); do
+			if ! start_relay "$m" "$s"; then
+				stop_relay
+				continue
+			fi
+			for r in $RATES; do
+				n=$MAX_N
+				[ "$r" -gt 0 ] && [ $((r * RUN_S)) -lt "$n" ] && n=$((r * RUN_S))
 				done_runs=$((done_runs + 1))
-				run_one "$m" "$s" "$r" "$rep" "$n" "$RAW"
+				run_one "$m" "$s" "$r" "$rep" "$n" "$RAW" || continue
 				say "[$done_runs/$cells, $((SECONDS - START_TIME)) s] $(tail -n 1 "$RAW" |
 					awk -F'\t' '{ printf "%s %s B %s pps rep %s: sent %s at %s pps," \
 					" got %s, lat %s/%s us, relay %s ns", $1, $2, $3 ? $3 : "max",
 					$4, $6, $7, $8, $14, $15, $16 }')"
 			done
+			stop_relay
 		done
-		stop_relay
 	done
 done
 
@@ -660,10 +892,26 @@ done
 		"${RUN_S} s of stream) datagrams per run."
 	echo "CPU ns/pkt: the relay process's CPU time (all threads, /proc/PID/task/*/schedstat)" \
 		"per delivered datagram; '-' for direct and for kernel forwarding, which runs in" \
-		"softirq. host CPU ns/pkt: all CPUs' busy time (/proc/stat) per delivered datagram:" \
-		"sender, relay, receiver and the kernel's packet work. Latency: sender's send to" \
-		"receiver's recvmmsg, one clock; added = minus direct's at the same size and rate." \
-		"RSS: the relay process after the run (smcrouted for kernel)."
+		"softirq. total CPU ns/pkt: sender + receiver (rusage) + relay + ksoftirqd per" \
+		"delivered datagram: all the work of the path, since the kernel's receive work for a" \
+		"veth peer runs in the sending process; other load on the host does not count." \
+		"Latency: sender's send to" \
+		"receiver's recvmmsg, one clock; added = minus direct's at the same size and rate" \
+		"(direct6's for mcr6). IPv6 rows (direct6, mcr6) carry at most $V6_MAX_SIZE bytes," \
+		"a 1500-byte frame less 40 of IPv6 and 8 of UDP header: their size column says what" \
+		"they ran, $V6_MAX_SIZE where the IPv4 rows have a larger size. mcr-bp is mcr with" \
+		"--busy-poll $BUSY_POLL_US: its relay CPU includes the spinning." \
+		"RSS: the relay process after the run (smcrouted for kernel). Drops, medians:" \
+		"relay = mcr's kernel_drops + tx_errors or socat's socket RcvbufErrors +" \
+		"SndbufErrors; rx = the receiver's socket RcvbufErrors; backlog = the CPUs' input" \
+		"queues (softnet_stat), where a veth peer's frames wait for the softirq." \
+		"On veth, the receive work for a frame, kernel forwarding included, runs in the" \
+		"process that sent it: kernel forwarding slows the sender rather than dropping," \
+		"which shows as sender pps below the offer."
+	echo
+	echo "$("$MCR_BIN" -V 2>&1) ($(git -C "$MCR_ROOT" describe --always --dirty 2>/dev/null ||
+		echo "no git")); before the runs the host was ${BACKGROUND_PCT}% busy (of one CPU)" \
+		"with $OTHER_NETNS network namespaces not ours."
 	echo
 	report
 	for x in $EXTRAS; do

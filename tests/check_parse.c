@@ -2923,6 +2923,8 @@ static enum mcr_verdict model_verdict(const uint8_t *p, uint32_t cap, uint32_t w
 		if (type != 0x0800 && type != 0x86dd)
 			return MCR_DROP_UNMATCHED;
 		v6 = type == 0x86dd;
+	} else if (m->vlan != 0) {
+		return MCR_DROP_VLAN;	/* no link header, so no tag: --vlan never matches */
 	}
 	have = cap - off;
 	ip = p + off;
