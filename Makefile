@@ -27,51 +27,27 @@ $(OBJ): mcr.h
 -include tests/tools.mk
 -include tests/fuzz.mk
 
-# The Check unit tests, built twice: plain, and under AddressSanitizer and UBSan.
+# The Check unit tests of parse.c, each built twice: plain, and under AddressSanitizer and UBSan.
+CHECK_SUITES = parse reasm ipv6 ops
+CHECK_BINS = $(foreach t,$(CHECK_SUITES),tests/check_$(t) tests/check_$(t)_san)
 CHECK_LIBS = $$(pkg-config --libs check)
-tests/check_parse: tests/check_parse.c parse.c mcr.h tests/check_util.h
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
-		tests/check_parse.c parse.c $(CHECK_LIBS)
-tests/check_parse_san: tests/check_parse.c parse.c mcr.h tests/check_util.h
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
-		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
-		tests/check_parse.c parse.c $(CHECK_LIBS)
-tests/check_ops: tests/check_ops.c parse.c mcr.h tests/check_util.h
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
-		tests/check_ops.c parse.c $(CHECK_LIBS)
-tests/check_ops_san: tests/check_ops.c parse.c mcr.h tests/check_util.h
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
-		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
-		tests/check_ops.c parse.c $(CHECK_LIBS)
-tests/check_reasm: tests/check_reasm.c parse.c mcr.h tests/check_util.h
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
-		tests/check_reasm.c parse.c $(CHECK_LIBS)
-tests/check_reasm_san: tests/check_reasm.c parse.c mcr.h tests/check_util.h
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
-		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
-		tests/check_reasm.c parse.c $(CHECK_LIBS)
-
-tests/check_ipv6: tests/check_ipv6.c parse.c mcr.h tests/check_util.h
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -o $@ \
-		tests/check_ipv6.c parse.c $(CHECK_LIBS)
-tests/check_ipv6_san: tests/check_ipv6.c parse.c mcr.h tests/check_util.h
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I. \
-		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
-		tests/check_ipv6.c parse.c $(CHECK_LIBS)
+CHECK_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -I.
+SAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
+tests/check_%: tests/check_%.c parse.c mcr.h tests/check_util.h
+	$(CC) $(CHECK_CFLAGS) -O2 -o $@ $< parse.c $(CHECK_LIBS)
+tests/check_%_san: tests/check_%.c parse.c mcr.h tests/check_util.h
+	$(CC) $(CHECK_CFLAGS) $(SAN_CFLAGS) -o $@ $< parse.c $(CHECK_LIBS)
 
 # The whole tool under AddressSanitizer and UBSan, for tests/netns_hostile.sh: dynamically
 # linked, since ASan cannot be linked statically.
 mcr_asan: $(SRC) mcr.h
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror \
-		-fsanitize=address,undefined -fno-sanitize-recover=all -o $@ $(SRC) $(LDLIBS)
+	$(CC) $(CHECK_CFLAGS) $(SAN_CFLAGS) -o $@ $(SRC) $(LDLIBS)
 
 deps:
 	@.ci/deps
 
 check: deps
-	$(MAKE) mcr mcr_asan tests/check_parse tests/check_parse_san tests/check_reasm \
-		tests/check_reasm_san tests/check_ops tests/check_ops_san tests/check_ipv6 \
-		tests/check_ipv6_san $(TEST_TOOLS)
+	$(MAKE) mcr mcr_asan $(CHECK_BINS) $(TEST_TOOLS)
 	@tests/run.sh
 
 demo: deps
@@ -112,7 +88,5 @@ format:
 	clang-format -i $(SRC) mcr.h
 
 clean:
-	rm -f mcr mcr_asan $(OBJ) tests/check_parse tests/check_parse_san tests/check_reasm \
-		tests/check_reasm_san tests/check_ops tests/check_ops_san tests/check_ipv6 \
-		tests/check_ipv6_san $(TEST_TOOLS)
+	rm -f mcr mcr_asan $(OBJ) $(CHECK_BINS) $(TEST_TOOLS)
 	rm -rf build
