@@ -306,7 +306,7 @@ test_asan_every_case() {
 	fi
 	MCR=$MCR_ASAN relay ||
 		{ mcr_fail "$name" start; return; }
-	receive_all -w 1500 -T 30 || { mcr_fail "$name" receiver; return; }
+	receive_all -w 4000 -T 30 || { mcr_fail "$name" receiver; return; }
 	for k in $("$INJECT" -c list); do
 		i=$((i + 1))
 		# A stream and IP IDs of its own per case, so no two cases' fragments meet.
