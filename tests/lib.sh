@@ -295,6 +295,23 @@ stop_mcr() {
 	MCR_PID=
 }
 
+# wait_mcr_exit: mcr must end by itself within 5 s; then MCR_STATUS holds its status. Still
+# running, it is stopped and this returns 1.
+wait_mcr_exit() {
+	local i
+	for i in $(seq 100); do
+		kill -0 "$MCR_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$MCR_PID" 2>/dev/null; then
+		stop_mcr
+		return 1
+	fi
+	wait "$MCR_PID"
+	MCR_STATUS=$?
+	MCR_PID=
+}
+
 # counters: ask for a counter line and wait until it is there; $WORK/counters holds it.
 counters() {
 	local before

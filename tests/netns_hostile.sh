@@ -202,23 +202,14 @@ test_frags_incomplete() {
 # 6. --count N counts reassembled datagrams as relayed ones.
 test_count_fragments() {
 	local name="--count counts reassembled datagrams: exits 0 after N"
-	local i status
+	local status
 	relay -c 7 || { mcr_fail "$name" start; return; }
 	receive_idle || { mcr_fail "$name" receiver; return; }
 	inject valid -n 3 -l 100 -s 51
 	inject frags -k 4 -n 10 -l 500 -s 52 -q 4000
-	for i in $(seq 100); do
-		kill -0 "$MCR_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$MCR_PID" 2>/dev/null; then
-		stop_mcr
-		mcr_fail "$name" "still running after 3 whole and 10 fragmented datagrams"
-		return
-	fi
-	wait "$MCR_PID"
-	status=$?
-	MCR_PID=
+	wait_mcr_exit ||
+		{ mcr_fail "$name" "still running after 3 whole and 10 fragmented datagrams"; return; }
+	status=$MCR_STATUS
 	wait "$rx_PID"
 	grep 'rx_packets=' "$WORK/mcr.log" | tail -n 1 >"$WORK/counters"
 	if [ "$status" = 0 ] && [ "$(c relayed)" = 3 ] && [ "$(c frag_reassembled)" = 4 ] &&

@@ -184,19 +184,8 @@ test_count() {
 		{ mcr_fail "$name" start; return; }
 	receive rx "$RCV" 198.18.2.2:6000 "" -w 1000 -T 15 || { mcr_fail "$name" receiver; return; }
 	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n 1000 -r 5000 -l 100 >/dev/null
-	local i status=
-	for i in $(seq 100); do
-		kill -0 "$MCR_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$MCR_PID" 2>/dev/null; then
-		stop_mcr
-		mcr_fail "$name" "still running after the stream"
-		return
-	fi
-	wait "$MCR_PID"
-	status=$?
-	MCR_PID=
+	wait_mcr_exit || { mcr_fail "$name" "still running after the stream"; return; }
+	local status=$MCR_STATUS
 	wait "$rx_PID"
 	grep 'rx_packets=' "$WORK/mcr.log" | tail -n 1 >"$WORK/counters"
 	if [ "$status" = 0 ] && [ "$(c relayed)" = 500 ] && [ "$(r rx received)" = 500 ]; then
@@ -254,19 +243,8 @@ test_ingress_gone() {
 	local name="ingress deleted: exit 66 with a message"
 	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 || { mcr_fail "$name" start; return; }
 	ip -n "$RLY" link del r0
-	local i
-	for i in $(seq 100); do
-		kill -0 "$MCR_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$MCR_PID" 2>/dev/null; then
-		stop_mcr
-		mcr_fail "$name" "still running"
-		return
-	fi
-	wait "$MCR_PID"
-	local status=$?
-	MCR_PID=
+	wait_mcr_exit || { mcr_fail "$name" "still running"; return; }
+	local status=$MCR_STATUS
 	if [ "$status" = 66 ] && grep -q 'r0: interface went away' "$WORK/mcr.log"; then
 		mcr_pass "$name"
 	else
