@@ -1428,7 +1428,8 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 			arm_duration(r);
 	}
 	for (;;) {
-		unsigned int n;
+		unsigned int n, want;
+		bool more;
 		int ret;
 
 		if (r->stats_due) {
@@ -1448,16 +1449,23 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 			relay_pass(r);
 		}
 		/*
-		 * Sends complete inline, so waiting for one completion sleeps only when there is
-		 * nothing to do. Frames left over from a full pass must not wait for the next
-		 * frame's wake-up: collect completions (signals too) without sleeping.
+		 * Sends complete inline, during the submit. With the ring empty, one io_uring_enter
+		 * both submits the pass's sends and sleeps until the next event: waiting for their
+		 * completions plus one. Its frames go back to the kernel after that wake-up; the
+		 * datagrams left long before. Frames left over from a full pass must not wait for
+		 * the next frame's wake-up: collect completions (signals too) without sleeping.
+		 * --busy-poll spins only once the sends are out.
 		 */
-		if (!r->inflight && r->cfg->busy_poll_us && !frame_ready(r))
+		more = frame_ready(r);
+		if (!r->inflight && r->cfg->busy_poll_us && !more) {
 			busy_poll(r);
-		if (!r->inflight && frame_ready(r))
-			ret = io_uring_submit_and_get_events(&r->uring);
-		else
-			ret = io_uring_submit_and_wait(&r->uring, 1);
+			more = frame_ready(r);
+		}
+		want = r->inflight;
+		if (!more && !r->stop && !(r->inflight && r->cfg->busy_poll_us))
+			want++;
+		ret = want ? io_uring_submit_and_wait(&r->uring, want) :
+			     io_uring_submit_and_get_events(&r->uring);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 			*exit_code = fail(MCR_EXIT_OSERR, "io_uring_enter: %s", strerror(-ret));
 			return MCR_EVENT_EXIT;
