@@ -26,7 +26,15 @@
 #   BENCH_REPS     runs per cell; the table shows medians          (3)
 #   BENCH_METHODS  some of: direct mcr mcr-bp socat kernel direct6 mcr6    (all seven)
 #   BENCH_MAX_N    datagrams per run at most; a paced run is also at most 2 s   (150000)
-#   BENCH_EXTRAS   some of: density footprint                      (both)
+#   BENCH_EXTRAS   some of: density footprint wake tuned           (all four)
+#
+#   wake     what waking a sleeping process costs on this host (tests/wake), across CPUs and on
+#            one, with and without the CPUs held out of deep idle: the floor under the latency
+#            any relay that sleeps between datagrams adds.
+#   tuned    direct and mcr again at 10k and 50k pps on a host tuned for latency, as trading
+#            hosts are: /dev/cpu_dma_latency held at 0 for the runs (the CPUs poll instead of
+#            halting when idle; released when the bench closes it), the sender (in the place
+#            of the NIC's interrupt) on CPU 0, the relay and the receiver on CPU 1.
 
 set -u
 # shellcheck source=tests/lib.sh
@@ -37,7 +45,7 @@ SIZES=${BENCH_SIZES:-"64 1316 1472"}
 REPS=${BENCH_REPS:-3}
 METHODS=${BENCH_METHODS:-"direct mcr mcr-bp socat kernel direct6 mcr6"}
 MAX_N=${BENCH_MAX_N:-150000}
-EXTRAS=${BENCH_EXTRAS-"density footprint"}
+EXTRAS=${BENCH_EXTRAS-"density footprint wake tuned"}
 
 GROUP=239.0.0.1:5000
 OUT=198.18.2.2:6000		# mcr's and socat's destination: the receiver in RCV
@@ -61,6 +69,11 @@ START_TRIALS=5
 START_RATE=10000		# pps while mcr starts: one datagram every 100 us
 LOAD_RATE=100000		# pps for the RSS under load
 CLK_TCK=$(getconf CLK_TCK)
+TUNED_RATES="10000 50000"	# the tuned runs: the rates of the latency target
+TUNED_SIZE=1316
+WAKE_TRIPS=20000		# round trips per tests/wake measurement
+# Command prefixes that pin the sender, relay and receiver; empty but in the tuned runs.
+PIN_TX='' PIN_RELAY='' PIN_RX=''
 
 RELAY_PID=
 RELAY_LOG=
@@ -83,6 +96,16 @@ for s in $SIZES; do
 		echo "bench: size $s: want 32..1472 bytes (the header, and one 1500-byte frame)" >&2
 		exit 2
 	fi
+done
+
+for x in $EXTRAS; do
+	case $x in
+	density | footprint | wake | tuned) ;;
+	*)
+		echo "bench: extra $x: want density, footprint, wake or tuned (BENCH_EXTRAS)" >&2
+		exit 2
+		;;
+	esac
 done
 
 mcr_require_root
@@ -309,7 +332,8 @@ method_sizes() {
 
 # start_mcr_relay ARGS...: mcr in RLY with ARGS (RELAY_PID), until its "relaying" line.
 start_mcr_relay() {
-	ip netns exec "$RLY" "$MCR_BIN" "$@" 2>"$RELAY_LOG" &
+	# shellcheck disable=SC2086
+	ip netns exec "$RLY" $PIN_RELAY "$MCR_BIN" "$@" 2>"$RELAY_LOG" &
 	RELAY_PID=$!
 	wait_for_line "$RELAY_LOG" ': relaying ' "$RELAY_PID" ||
 		{ say "mcr $* did not start: $(cat "$RELAY_LOG")"; return 1; }
@@ -395,7 +419,8 @@ run_one() {
 	local rd0 rd1 sd0 sd1 bd0 bd1 drops
 	limit=$((rate > 0 ? n / rate + 5 : 15))	# seconds the sender may take, at most
 	rm -f "$MCR_TMP/rx.ready"
-	ip netns exec "$RX_NS" "$MCR_RECEIVER" -g "$RX_AT" ${RX_IF:+-I "$RX_IF"} -n "$n" \
+	# shellcheck disable=SC2086
+	ip netns exec "$RX_NS" $PIN_RX "$MCR_RECEIVER" -g "$RX_AT" ${RX_IF:+-I "$RX_IF"} -n "$n" \
 		-w "$RX_IDLE_MS" -T $((limit + 5)) -R "$MCR_TMP/rx.ready" >"$MCR_TMP/rx.out" 2>&1 &
 	rx=$!
 	if ! mcr_wait_file "$MCR_TMP/rx.ready" 5; then
@@ -414,7 +439,8 @@ run_one() {
 	[ -n "$RELAY_PID" ] && cpu_ns "$RELAY_PID" && cpu0=$CPU_NS
 	host_busy
 	host0=$HOST_TICKS
-	ip netns exec "$SND" "$MCR_SENDER" -d "$TX_AT" ${TX_SRC:+-S "$TX_SRC"} -I s0 -n "$n" \
+	# shellcheck disable=SC2086
+	ip netns exec "$SND" $PIN_TX "$MCR_SENDER" -d "$TX_AT" ${TX_SRC:+-S "$TX_SRC"} -I s0 -n "$n" \
 		-r "$rate" -l "$size" -T "$limit" >"$MCR_TMP/tx.out" 2>&1
 	wait "$rx"	# bounded by its -T
 	host_busy
@@ -843,6 +869,122 @@ footprint_run() {
 	}'
 }
 
+# --- The host's floor: a wake-up, and the same relay on a host tuned for latency.
+
+# hold_idle_latency: /dev/cpu_dma_latency at 0 while fd 9 is open here or in a child (PM QoS):
+# an idle CPU polls rather than halting, so waking it is cheap. 1 if the host has no such file.
+hold_idle_latency() {
+	[ -w /dev/cpu_dma_latency ] || return 1
+	exec 9>/dev/cpu_dma_latency || return 1
+	# Not four bytes, so the kernel reads it as a hex number.
+	printf 0 >&9
+}
+
+release_idle_latency() { exec 9>&-; }
+
+wake_run() {
+	local held cpus=0,0 c line
+	[ -x "$MCR_TESTS_DIR/wake" ] || { say "tests/wake not built: wake skipped"; return; }
+	[ "$(nproc)" -ge 2 ] && cpus="0,0 0,1"
+	say "wake: tests/wake, $WAKE_TRIPS round trips each"
+	echo
+	echo "## A wake-up on this host"
+	echo
+	echo "tests/wake: two processes pinned to CPUs A and B pass a byte over pipes, each" \
+		"sleeping until the other writes; one wake-up is half a round trip, mean of" \
+		"$WAKE_TRIPS. A relay that sleeps between datagrams adds at least one to a" \
+		"datagram's latency; kernel forwarding adds none."
+	echo
+	echo "| CPUs A,B | idle CPUs halt (default) | idle CPUs poll (cpu_dma_latency 0) |"
+	echo "|---|--:|--:|"
+	for c in $cpus; do
+		line="| $c"
+		for held in no yes; do
+			if [ $held = yes ] && ! hold_idle_latency; then
+				line="$line | -"
+				continue
+			fi
+			line="$line | $("$MCR_TESTS_DIR/wake" "${c%,*}" "${c#*,}" "$WAKE_TRIPS" |
+				kv wake_us) us"
+			[ $held = yes ] && release_idle_latency
+		done
+		echo "$line |"
+	done
+}
+
+tuned_run() {
+	local m r rep n raw=$RESULT_DIR/tuned.tsv
+	if [ "$(nproc)" -lt 2 ] || ! hold_idle_latency; then
+		say "tuned: needs 2 CPUs and /dev/cpu_dma_latency: skipped"
+		return
+	fi
+	say "tuned: direct and mcr at $TUNED_RATES pps, $TUNED_SIZE B, pinned, idle CPUs polling"
+	PIN_TX="taskset -c 0" PIN_RELAY="taskset -c 1" PIN_RX="taskset -c 1"
+	: >"$raw"
+	for ((rep = 1; rep <= REPS; rep++)); do
+		for m in direct mcr; do
+			start_relay "$m" "$TUNED_SIZE" || { stop_relay; continue; }
+			for r in $TUNED_RATES; do
+				n=$((r * RUN_S < MAX_N ? r * RUN_S : MAX_N))
+				run_one "$m" "$TUNED_SIZE" "$r" "$rep" "$n" "$raw" || continue
+			done
+			stop_relay
+		done
+	done
+	PIN_TX='' PIN_RELAY='' PIN_RX=''
+	release_idle_latency
+	echo
+	echo "## On a host tuned for latency"
+	echo
+	echo "The same runs with /dev/cpu_dma_latency held at 0 (idle CPUs poll instead of" \
+		"halting) and pinned: the sender, whose CPU does the ingress's receive work as a" \
+		"NIC's interrupt would, on CPU 0; the relay and the receiver on CPU 1. $REPS reps," \
+		"medians; added = minus direct's in these runs."
+	echo
+	awk -F'\t' -v rates="$TUNED_RATES" '
+	function sortv(a, k,   i, j, t) {
+		for (i = 2; i <= k; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+			}
+	}
+	function med(c, f,   i, a) {
+		if (!runs[c])
+			return "-"
+		for (i = 1; i <= runs[c]; i++)
+			a[i] = v[c, i, f]
+		sortv(a, runs[c])
+		return runs[c] % 2 ? a[(runs[c] + 1) / 2] : (a[runs[c] / 2] + a[runs[c] / 2 + 1]) / 2
+	}
+	{
+		c = $1 SUBSEP $3; i = ++runs[c]
+		v[c, i, "del"] = $6 ? 100 * $8 / $6 : 0
+		v[c, i, "avg"] = $14; v[c, i, "p99"] = $15
+		v[c, i, "cpu"] = $16 == "-" || $8 == 0 ? 0 : $16 / $8
+	}
+	END {
+		print "| method | offered pps | delivered % | lat avg us | lat p99 us |" \
+		    " added avg us | added p99 us | relay CPU ns/pkt |"
+		print "|---|--:|--:|--:|--:|--:|--:|--:|"
+		n = split(rates, rr, " ")
+		for (k = 1; k <= n; k++) {
+			d = "direct" SUBSEP rr[k]
+			split("direct mcr", ms, " ")
+			for (j = 1; j <= 2; j++) {
+				c = ms[j] SUBSEP rr[k]
+				if (!runs[c])
+					continue
+				add = ms[j] != "direct" && runs[d]
+				printf "| %s | %d | %.2f | %.1f | %.1f | %s | %s | %s |\n", ms[j], rr[k],
+				    med(c, "del"), med(c, "avg"), med(c, "p99"),
+				    add ? sprintf("%.1f", med(c, "avg") - med(d, "avg")) : "-",
+				    add ? sprintf("%.1f", med(c, "p99") - med(d, "p99")) : "-",
+				    ms[j] == "direct" ? "-" : sprintf("%.0f", med(c, "cpu"))
+			}
+		}
+	}' "$raw"
+}
+
 # --- Main.
 
 cells=0
@@ -918,6 +1060,8 @@ done
 		case $x in
 		density) density_run ;;
 		footprint) footprint_run ;;
+		wake) wake_run ;;
+		tuned) tuned_run ;;
 		esac
 	done
 	echo
