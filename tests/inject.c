@@ -11,22 +11,17 @@
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <linux/if_packet.h>
 #include <net/ethernet.h>
-#include <net/if.h>
-#include <net/if_arp.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "payload.h"
+#include "frame.h"
 
 #define MAX_COUNT 1000000
 #define MAX_RATE 10000000		/* pps */
@@ -41,7 +36,6 @@
 #define OTHER_GROUP "239.0.0.99"
 #define SRC6 "2001:2::5"		/* RFC 5180 benchmarking range */
 #define GROUP6 "ff3e::1"
-#define SPORT 49152
 #define TTL 8
 #define TRAILER_LEN 20			/* bytes of nonzero Ethernet padding for "padded" */
 #define TRUNC_ETH_LEN 10		/* bytes of the whole frame for "trunc-eth" */
@@ -58,13 +52,10 @@
 #define OVERLAP_BYTES 8			/* "frags-overlap": how far back the second one starts */
 #define SHUFFLE_SEED 0x5deece66dull	/* "frags-shuffle": the same orders every run */
 #define IP_HLEN 20
-#define UDP_HLEN 8
 #define VLAN0_TCI (5 << 13)		/* PCP 5 (video), VID 0: a priority tag */
 #define IP_FLAG_MF 0x2000
 #define IPOPT_EOL 0
 #define IPOPT_NOP 1
-#define ENOBUFS_RETRIES 1000
-#define ENOBUFS_BACKOFF_NS (50 * NSEC_PER_USEC)
 
 enum inject_case {
 	C_VALID, C_IPOPTS, C_PADDED, C_ZERO, C_MAX,
@@ -117,9 +108,7 @@ static const char *const case_name[C_CASES] = {
 };
 
 struct inject {
-	int fd;
-	unsigned int ifindex;
-	uint8_t mac[ETH_ALEN];		/* the interface's, our frames' source */
+	struct wire wire;
 	struct in_addr src, group;
 	uint16_t port;			/* host byte order */
 	uint32_t len, stream;
@@ -127,7 +116,6 @@ struct inject {
 	uint16_t vid;			/* -V: the VLAN ID of the "vlan" case */
 	unsigned int frags;		/* -k: fragments per datagram of the frags cases */
 	uint64_t shuffle;		/* xorshift64 state of "frags-shuffle" */
-	uint64_t frames;		/* frames sent, fragments counted one by one */
 };
 
 /* One frame's recipe: a valid IPv4 UDP frame and what the case does to it. */
@@ -150,7 +138,6 @@ struct plan {
 
 static uint8_t frame[FRAME_MAX];
 static uint8_t dgram[65536];		/* a whole UDP datagram, to be cut into fragments */
-static volatile sig_atomic_t stop;
 
 static int usage(int code)
 {
@@ -160,42 +147,6 @@ static int usage(int code)
 		"              [-k FRAGMENTS] [-V VLAN_ID]\n"
 		"       inject -c list\n");
 	return code;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n)
-{
-	for (; n > 1; p += 2, n -= 2)
-		sum += (uint32_t)p[0] << 8 | p[1];
-	if (n)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-/* A checksum that fails, never the other spelling of a right one (0 and 0xffff). */
-static uint16_t csum_break(uint16_t good)
-{
-	uint16_t bad = good ^ 0x0101;
-
-	return bad ? bad : 0x0303;
 }
 
 static void put_mcast_mac(uint8_t *mac, struct in_addr a)
@@ -339,7 +290,7 @@ static size_t build_ipv4(const struct inject *in, const struct plan *p, uint64_t
 	size_t len;
 
 	put_mcast_mac(frame, p->dst);
-	memcpy(frame + ETH_ALEN, in->mac, ETH_ALEN);
+	memcpy(frame + ETH_ALEN, in->wire.mac, ETH_ALEN);
 	if (p->vlan) {
 		put_be16(frame + 12, ETHERTYPE_VLAN);
 		put_be16(frame + 14, p->tci);
@@ -347,10 +298,7 @@ static size_t build_ipv4(const struct inject *in, const struct plan *p, uint64_t
 	put_be16(frame + eth_len - 2, ETHERTYPE_IP);
 
 	payload_build(udp + 8, p->payload_len, in->stream, seq, now_ns());
-	put_be16(udp, SPORT);
-	put_be16(udp + 2, p->dport);
-	put_be16(udp + 4, (uint16_t)udp_len);
-	put_be16(udp + 6, 0);
+	put_udp(udp, p->dport, (uint16_t)udp_len);
 
 	ip[0] = (uint8_t)(p->version << 4 | p->ihl);
 	ip[1] = 0;
@@ -401,7 +349,7 @@ static size_t build_ipv6(const struct inject *in, uint64_t seq)
 
 	/* RFC 2464: 33:33 and the group's low 32 bits */
 	memcpy(frame, "\x33\x33\x00\x00\x00\x01", ETH_ALEN);
-	memcpy(frame + ETH_ALEN, in->mac, ETH_ALEN);
+	memcpy(frame + ETH_ALEN, in->wire.mac, ETH_ALEN);
 	put_be16(frame + 12, ETHERTYPE_IPV6);
 
 	memset(ip6, 0, 40);
@@ -413,63 +361,12 @@ static size_t build_ipv6(const struct inject *in, uint64_t seq)
 	inet_pton(AF_INET6, GROUP6, ip6 + 24);
 
 	payload_build(udp + 8, in->len, in->stream, seq, now_ns());
-	put_be16(udp, SPORT);
-	put_be16(udp + 2, in->port);
-	put_be16(udp + 4, (uint16_t)udp_len);
-	put_be16(udp + 6, 0);
+	put_udp(udp, in->port, (uint16_t)udp_len);
 	sum = csum_add(0, ip6 + 8, 32);
 	sum += udp_len + IPPROTO_UDP;
 	csum = csum_fold(csum_add(sum, udp, udp_len));
 	put_be16(udp + 6, csum ? csum : 0xffff);
 	return ETH_HLEN + 40 + udp_len;
-}
-
-static void open_socket(struct inject *in, const char *ifname)
-{
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
-	struct ifreq ifr = { 0 };
-
-	if (!(in->ifindex = if_nametoindex(ifname)))
-		errx(EXIT_SETUP, "%s: no such interface (see ip link)", ifname);
-	/* Protocol 0: the socket sends only, and no received frame is queued to it. */
-	in->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (in->fd < 0)
-		err(EXIT_SETUP, "packet socket (needs CAP_NET_RAW)");
-	sll.sll_ifindex = (int)in->ifindex;
-	if (bind(in->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		err(EXIT_SETUP, "bind to %s", ifname);
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(in->fd, SIOCGIFHWADDR, &ifr) < 0)
-		err(EXIT_SETUP, "%s: SIOCGIFHWADDR", ifname);
-	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
-		errx(EXIT_SETUP, "%s: not an Ethernet interface", ifname);
-	memcpy(in->mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
-}
-
-/* Sends one frame; retries while the device pushes back. Returns 0 or an errno. */
-static int send_frame(const struct inject *in, size_t len, uint64_t *errors)
-{
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_ifindex = (int)in->ifindex,
-		.sll_halen = ETH_ALEN,
-	};
-
-	/* The ethertype (after any VLAN tag) becomes skb->protocol; the frame says it anyway. */
-	if (len >= ETH_HLEN)
-		memcpy(&sll.sll_protocol, frame + 12, 2);
-	memcpy(sll.sll_addr, frame, ETH_ALEN);
-	for (int tries = 0; tries < ENOBUFS_RETRIES; tries++) {
-		if (sendto(in->fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) >= 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		(*errors)++;
-		if (errno != ENOBUFS && errno != EAGAIN)
-			return errno;
-		sleep_until_ns(now_ns() + ENOBUFS_BACKOFF_NS);
-	}
-	return ENOBUFS;
 }
 
 static bool is_frags(enum inject_case c)
@@ -485,10 +382,7 @@ static uint32_t build_datagram(const struct inject *in, uint64_t seq)
 	uint16_t csum;
 
 	payload_build(dgram + UDP_HLEN, in->len, in->stream, seq, now_ns());
-	put_be16(dgram, SPORT);
-	put_be16(dgram + 2, in->port);
-	put_be16(dgram + 4, (uint16_t)len);
-	put_be16(dgram + 6, 0);
+	put_udp(dgram, in->port, (uint16_t)len);
 	/* RFC 768 over the whole datagram: the receiver's kernel checks it once reassembled. */
 	sum = csum_add(0, (const uint8_t *)&in->src, 4);
 	sum = csum_add(sum, (const uint8_t *)&in->group, 4);
@@ -505,7 +399,7 @@ static size_t build_fragment(const struct inject *in, uint64_t seq, uint32_t off
 	uint8_t *ip = frame + ETH_HLEN;
 
 	put_mcast_mac(frame, in->group);
-	memcpy(frame + ETH_ALEN, in->mac, ETH_ALEN);
+	memcpy(frame + ETH_ALEN, in->wire.mac, ETH_ALEN);
 	put_be16(frame + 12, ETHERTYPE_IP);
 	ip[0] = 0x45;
 	ip[1] = 0;
@@ -583,8 +477,7 @@ static unsigned int frag_order(struct inject *in, enum inject_case c, unsigned i
  * Datagram seq as in->frags IPv4 fragments: all but the last carry the same multiple of 8
  * bytes, the last the rest. Returns 0 when every frame went out, or the first errno.
  */
-static int send_fragments(struct inject *in, enum inject_case c, uint64_t seq,
-			  uint64_t *errors)
+static int send_fragments(struct inject *in, enum inject_case c, uint64_t seq)
 {
 	static unsigned int order[MAX_FRAGS + 1];
 	uint32_t total = build_datagram(in, seq);
@@ -603,34 +496,23 @@ static int send_fragments(struct inject *in, enum inject_case c, uint64_t seq,
 			off -= OVERLAP_BYTES;
 			len += OVERLAP_BYTES;
 		}
-		e = send_frame(in, build_fragment(in, seq, off, len, more), errors);
-		if (!e)
-			in->frames++;
-		else if (!first)
+		e = send_frame(&in->wire, frame, build_fragment(in, seq, off, len, more));
+		if (e && !first)
 			first = e;
 	}
 	return first;
 }
 
-static enum inject_case find_case(const char *name)
-{
-	for (int c = 0; c < C_CASES; c++)
-		if (!strcmp(name, case_name[c]))
-			return c;
-	errx(EXIT_SETUP, "case %s: unknown (inject -c list names them)", name);
-}
-
 int main(int argc, char *argv[])
 {
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct inject in = { .fd = -1, .len = DEFAULT_LEN, .port = 5000, .vid = VLAN_VID,
+	struct inject in = { .wire.fd = -1, .len = DEFAULT_LEN, .port = 5000, .vid = VLAN_VID,
 			     .frags = DEFAULT_FRAGS, .shuffle = SHUFFLE_SEED };
 	const char *ifname = NULL;	/* -I */
 	const char *case_arg = NULL;	/* -c */
 	uint64_t count = 1;		/* -n */
 	uint64_t rate = 0;		/* -r, pps; 0 for as fast as possible */
 	uint64_t max_s = DEFAULT_MAX_S;	/* -T */
-	uint64_t injected = 0, errors = 0, start, deadline, wake;
+	uint64_t injected = 0, start, deadline, wake;
 	struct sockaddr_in group;
 	enum inject_case c;
 	struct plan plan;
@@ -687,11 +569,10 @@ int main(int argc, char *argv[])
 	if (optind != argc || !case_arg)
 		return usage(EXIT_SETUP);
 	if (!strcmp(case_arg, "list")) {
-		for (int i = 0; i < C_CASES; i++)
-			printf("%s\n", case_name[i]);
+		list_cases(case_name, C_CASES);
 		return 0;
 	}
-	c = find_case(case_arg);
+	c = find_case(case_name, C_CASES, case_arg, "inject");
 	if (!ifname)
 		return usage(EXIT_SETUP);
 	if (c == C_UDPLEN_SHORT && in.len < 2)
@@ -707,9 +588,8 @@ int main(int argc, char *argv[])
 		errx(EXIT_SETUP, "frags-dup needs -k 3 or more, to have a middle fragment");
 	in.group = group.sin_addr;
 	in.port = ntohs(group.sin_port);
-	open_socket(&in, ifname);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	open_wire(&in.wire, ifname);
+	stop_on_signals();
 
 	start = now_ns();
 	deadline = start + max_s * NSEC_PER_SEC;
@@ -725,7 +605,7 @@ int main(int argc, char *argv[])
 			break;
 		}
 		if (is_frags(c)) {
-			e = send_fragments(&in, c, in.first_seq + i, &errors);
+			e = send_fragments(&in, c, in.first_seq + i);
 		} else {
 			if (c == C_IPV6) {
 				len = build_ipv6(&in, in.first_seq + i);
@@ -733,8 +613,7 @@ int main(int argc, char *argv[])
 				plan_case(&in, c, i, &plan);
 				len = build_ipv4(&in, &plan, in.first_seq + i);
 			}
-			e = send_frame(&in, len, &errors);
-			in.frames += !e;
+			e = send_frame(&in.wire, frame, len);
 		}
 		if (!e)
 			injected++;
@@ -745,11 +624,11 @@ int main(int argc, char *argv[])
 		warnx("%s: the kernel refuses frames shorter than the device's link header"
 		      " (dev_validate_header), so no such frame can reach a peer", case_arg);
 	else if (first_err)
-		warnx("%s: %" PRIu64 " send errors, the first: %s", case_arg, errors,
+		warnx("%s: %" PRIu64 " send errors, the first: %s", case_arg, in.wire.errors,
 		      strerror(first_err));
 	/* injected counts datagrams (all of whose fragments went out), frames every frame. */
 	printf("injected=%" PRIu64 " case=%s errors=%" PRIu64 " frames=%" PRIu64 "\n", injected,
-	       case_arg, errors, in.frames);
-	close(in.fd);
+	       case_arg, in.wire.errors, in.wire.frames);
+	close(in.wire.fd);
 	return injected == count ? 0 : 1;
 }

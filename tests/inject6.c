@@ -14,23 +14,19 @@
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <linux/if_packet.h>
 #include <net/ethernet.h>
-#include <net/if.h>
-#include <net/if_arp.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "payload.h"
 #include "addr.h"
+#include "frame.h"
 
 #define MAX_COUNT 1000000
 #define DEFAULT_MAX_S 30
@@ -40,10 +36,8 @@
 #define FRAME_MAX (ETH_HLEN + 40 + 65535 + 64)
 #define DEFAULT_SRC "fd00:1::5"
 #define DEFAULT_GROUP "[ff3e::1234]:5000"
-#define SPORT 49152
 #define HOP_LIMIT 8
 #define IP6_HLEN 40
-#define UDP_HLEN 8
 #define EXT_UNIT 8			/* bytes: extension header lengths count these */
 #define FRAG_HLEN 8
 #define FRAG_ID_LOW 0x1234		/* the low 16 bits of every fragment ID */
@@ -59,8 +53,6 @@
 #define OVERLAP_BYTES 8			/* "frags-overlap": how far back the second one starts */
 #define FRAG_PAST_OFFSET 65528		/* "frag-past": bytes; with 16 more, past 65535 */
 #define ODD_CUT 3			/* "frag-odd": bytes off a multiple of 8 */
-#define ENOBUFS_RETRIES 1000
-#define ENOBUFS_BACKOFF_NS (50 * NSEC_PER_USEC)
 #define EXT_MAX 12
 
 #define NH_HOPOPTS 0
@@ -114,15 +106,12 @@ static const char *const case_name[C_CASES] = {
 };
 
 struct inject {
-	int fd;
-	unsigned int ifindex;
-	uint8_t mac[ETH_ALEN];		/* the interface's, our frames' source */
+	struct wire wire;
 	struct in6_addr src, group;
 	uint16_t port;			/* host byte order */
 	uint32_t len, stream;
 	uint64_t first_seq;
 	unsigned int frags;		/* -k */
-	uint64_t frames, errors;	/* frames sent, fragments one by one; send errors */
 };
 
 /* One unfragmented frame's recipe: a valid datagram and what the case bends. */
@@ -142,7 +131,6 @@ struct plan {
 
 static uint8_t frame[FRAME_MAX];
 static uint8_t part[2][65536];		/* fragmentable parts of datagrams, to be cut */
-static volatile sig_atomic_t stop;
 
 static int usage(int code)
 {
@@ -153,38 +141,10 @@ static int usage(int code)
 	return code;
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
 static void put_be32(uint8_t *p, uint32_t v)
 {
 	put_be16(p, v >> 16);
 	put_be16(p + 2, (uint16_t)v);
-}
-
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n)
-{
-	for (; n > 1; p += 2, n -= 2)
-		sum += (uint32_t)p[0] << 8 | p[1];
-	if (n)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 /*
@@ -208,7 +168,7 @@ static void put_eth(const struct inject *in, const struct in6_addr *dst)
 {
 	frame[0] = frame[1] = 0x33;
 	memcpy(frame + 2, dst->s6_addr + 12, 4);
-	memcpy(frame + ETH_ALEN, in->mac, ETH_ALEN);
+	memcpy(frame + ETH_ALEN, in->wire.mac, ETH_ALEN);
 	put_be16(frame + 12, ETHERTYPE_IPV6);
 }
 
@@ -380,14 +340,11 @@ static size_t build_plan(const struct inject *in, const struct plan *p, uint64_t
 		p->n_ext ? p->ext[0] : p->proto, &p->src, &p->dst);
 	udp = ip + IP6_HLEN + chain;
 	payload_build(udp + UDP_HLEN, in->len, in->stream, seq, now_ns());
-	put_be16(udp, SPORT);
-	put_be16(udp + 2, p->dport);
-	put_be16(udp + 4, (uint16_t)udp_len);
-	put_be16(udp + 6, 0);
+	put_udp(udp, p->dport, (uint16_t)udp_len);
 	/* Over the bytes the UDP length claims, as far as they were built. */
 	csum = udp6_csum(&p->src, &p->dst, udp, udp_len < udp_true ? udp_len : udp_true);
 	if (p->csum_bad)
-		csum = (csum ^ 0x0101) ? csum ^ 0x0101 : 0x0303;	/* never 0 nor a right one */
+		csum = csum_break(csum);
 	put_be16(udp + 6, p->csum_zero ? 0 : csum);
 	return ETH_HLEN + IP6_HLEN + plen;
 }
@@ -431,10 +388,7 @@ static uint32_t build_part(const struct inject *in, enum inject_case c, uint64_t
 	}
 	udp = buf + n;
 	payload_build(udp + UDP_HLEN, in->len, in->stream, seq, now_ns());
-	put_be16(udp, SPORT);
-	put_be16(udp + 2, in->port);
-	put_be16(udp + 4, (uint16_t)udp_len);
-	put_be16(udp + 6, 0);
+	put_udp(udp, in->port, (uint16_t)udp_len);
 	put_be16(udp + 6, udp6_csum(&in->src, &in->group, udp, udp_len));
 	return n + udp_len;
 }
@@ -454,54 +408,6 @@ static size_t build_fragment(const struct inject *in, enum inject_case c, const 
 	put_frag(q + unfrag, nh, off, more, id);
 	memcpy(q + unfrag + FRAG_HLEN, buf + off, len);
 	return ETH_HLEN + IP6_HLEN + unfrag + FRAG_HLEN + len;
-}
-
-static void open_socket(struct inject *in, const char *ifname)
-{
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
-	struct ifreq ifr = { 0 };
-
-	if (!(in->ifindex = if_nametoindex(ifname)))
-		errx(EXIT_SETUP, "%s: no such interface (see ip link)", ifname);
-	/* Protocol 0: the socket sends only, and no received frame is queued to it. */
-	in->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (in->fd < 0)
-		err(EXIT_SETUP, "packet socket (needs CAP_NET_RAW)");
-	sll.sll_ifindex = (int)in->ifindex;
-	if (bind(in->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		err(EXIT_SETUP, "bind to %s", ifname);
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(in->fd, SIOCGIFHWADDR, &ifr) < 0)
-		err(EXIT_SETUP, "%s: SIOCGIFHWADDR", ifname);
-	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
-		errx(EXIT_SETUP, "%s: not an Ethernet interface", ifname);
-	memcpy(in->mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
-}
-
-/* Sends one frame; retries while the device pushes back. Returns 0 or an errno. */
-static int send_frame(struct inject *in, size_t len)
-{
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_ifindex = (int)in->ifindex,
-		.sll_halen = ETH_ALEN,
-	};
-
-	memcpy(&sll.sll_protocol, frame + 12, 2);
-	memcpy(sll.sll_addr, frame, ETH_ALEN);
-	for (int tries = 0; tries < ENOBUFS_RETRIES; tries++) {
-		if (sendto(in->fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) >= 0) {
-			in->frames++;
-			return 0;
-		}
-		if (errno == EINTR)
-			continue;
-		in->errors++;
-		if (errno != ENOBUFS && errno != EAGAIN)
-			return errno;
-		sleep_until_ns(now_ns() + ENOBUFS_BACKOFF_NS);
-	}
-	return ENOBUFS;
 }
 
 /*
@@ -526,8 +432,9 @@ static int send_fragments(struct inject *in, enum inject_case c, uint64_t seq, u
 				off -= OVERLAP_BYTES;	/* the same 8 bytes twice */
 				len += OVERLAP_BYTES;
 			}
-			e = send_frame(in, build_fragment(in, c, part[d], nh, frag_id(seq + d), off,
-							  len, f + 1 < in->frags));
+			e = send_frame(&in->wire, frame,
+				       build_fragment(in, c, part[d], nh, frag_id(seq + d), off,
+						      len, f + 1 < in->frags));
 			if (e && !first)
 				first = e;
 		}
@@ -535,18 +442,9 @@ static int send_fragments(struct inject *in, enum inject_case c, uint64_t seq, u
 	return first;
 }
 
-static enum inject_case find_case(const char *name)
-{
-	for (int c = 0; c < C_CASES; c++)
-		if (!strcmp(name, case_name[c]))
-			return c;
-	errx(EXIT_SETUP, "case %s: unknown (inject6 -c list names them)", name);
-}
-
 int main(int argc, char *argv[])
 {
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct inject in = { .fd = -1, .len = DEFAULT_LEN, .frags = DEFAULT_FRAGS };
+	struct inject in = { .wire.fd = -1, .len = DEFAULT_LEN, .frags = DEFAULT_FRAGS };
 	const char *ifname = NULL;	/* -I */
 	const char *case_arg = NULL;	/* -c */
 	uint64_t count = 1;		/* -n */
@@ -611,11 +509,10 @@ int main(int argc, char *argv[])
 	if (optind != argc || !case_arg)
 		return usage(EXIT_SETUP);
 	if (!strcmp(case_arg, "list")) {
-		for (int i = 0; i < C_CASES; i++)
-			printf("%s\n", case_name[i]);
+		list_cases(case_name, C_CASES);
 		return 0;
 	}
-	c = find_case(case_arg);
+	c = find_case(case_name, C_CASES, case_arg, "inject6");
 	if (!ifname)
 		return usage(EXIT_SETUP);
 	if (c == C_UDPLEN_SHORT && in.len < 2)
@@ -625,9 +522,8 @@ int main(int argc, char *argv[])
 		     in.frags, EXT_UNIT * in.frags - UDP_HLEN);
 	if (c == C_FRAGS_INTERLEAVE && count % 2)
 		errx(EXIT_SETUP, "frags-interleave sends datagrams in pairs: give an even -n");
-	open_socket(&in, ifname);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	open_wire(&in.wire, ifname);
+	stop_on_signals();
 
 	deadline = now_ns() + max_s * NSEC_PER_SEC;
 	per = c == C_FRAGS_INTERLEAVE ? 2 : 1;
@@ -642,10 +538,10 @@ int main(int argc, char *argv[])
 		if (c >= C_FRAGS) {
 			e = send_fragments(&in, c, seq, per);
 		} else if (c >= C_FRAG_ODD) {
-			e = send_frame(&in, build_bad_fragment(&in, c, seq));
+			e = send_frame(&in.wire, frame, build_bad_fragment(&in, c, seq));
 		} else {
 			plan_case(&in, c, &plan);
-			e = send_frame(&in, build_plan(&in, &plan, seq));
+			e = send_frame(&in.wire, frame, build_plan(&in, &plan, seq));
 		}
 		if (!e)
 			injected += per;
@@ -653,11 +549,11 @@ int main(int argc, char *argv[])
 			first_err = e;
 	}
 	if (first_err)
-		warnx("%s: %" PRIu64 " send errors, the first: %s", case_arg, in.errors,
+		warnx("%s: %" PRIu64 " send errors, the first: %s", case_arg, in.wire.errors,
 		      strerror(first_err));
 	/* injected counts datagrams (all of whose fragments went out), frames every frame. */
 	printf("injected=%" PRIu64 " case=%s errors=%" PRIu64 " frames=%" PRIu64 "\n", injected,
-	       case_arg, in.errors, in.frames);
-	close(in.fd);
+	       case_arg, in.wire.errors, in.wire.frames);
+	close(in.wire.fd);
 	return injected == count ? 0 : 1;
 }

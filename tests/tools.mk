@@ -9,6 +9,7 @@ TEST_TOOLS_CFLAGS := -O2 -Wall -Wextra -Werror -std=gnu11
 
 $(TEST_TOOLS): tests/%: tests/%.c tests/payload.h tests/addr.h
 	$(CC) $(TEST_TOOLS_CFLAGS) -o $@ $<
+tests/inject tests/inject6: tests/frame.h
 
 .PHONY: test-tools
 test-tools: $(TEST_TOOLS)
