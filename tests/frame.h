@@ -124,7 +124,7 @@ static inline int send_frame(struct wire *w, const uint8_t *frame, size_t len)
 		.sll_halen = ETH_ALEN,
 	};
 
-	/* The ethertype (after any VLAN tag) becomes skb->protocol; the frame says it anyway. */
+	/* The protocol is the frame's outer ethertype (0x8100 when tagged), as it would be on a wire. */
 	if (len >= ETH_HLEN)
 		memcpy(&sll.sll_protocol, frame + 12, 2);
 	memcpy(sll.sll_addr, frame, ETH_ALEN);
