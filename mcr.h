@@ -44,12 +44,18 @@ struct mcr_ip {
 	};
 };
 
+/*
+ * The longest -o written in full: "[" ADDR "]:65535@" IFACE, ADDR the 45 characters of
+ * INET6_ADDRSTRLEN less its NUL (ffff:...:255.255.255.255), IFACE 15; 70 with the NUL.
+ */
+#define MCR_OUT_TEXT_LEN (1 + (INET6_ADDRSTRLEN - 1) + 8 + (IF_NAMESIZE - 1) + 1)
+
 /* One -o destination. */
 struct mcr_out {
 	struct mcr_ip addr;
 	uint16_t port;		/* host byte order */
 	char ifname[IF_NAMESIZE];	/* egress interface, "" for the kernel's choice */
-	char text[64];		/* as the user wrote it, for counters and errors */
+	char text[MCR_OUT_TEXT_LEN];	/* as the user wrote it, for counters and errors */
 };
 
 enum mcr_stats_format { MCR_STATS_KV, MCR_STATS_JSON };

@@ -303,10 +303,13 @@ START_TEST(test_args_out_forms)
 }
 END_TEST
 
-/* The longest IPv6 destination with the longest interface name fits the text kept for counters. */
+/*
+ * The longest IPv6 destination written in full (45 characters of address, the last 32 bits
+ * dotted) with the longest interface name fits the text kept for counters, exactly.
+ */
 START_TEST(test_args_out_longest)
 {
-	const char *arg = "[fd00:1234:5678:9abc:def0:1234:5678:9abc]:65535@abcdefghijklmno";
+	const char *arg = "[fd00:1234:5678:9abc:def0:1234:255.255.255.255]:65535@abcdefghijklmno";
 	struct mcr_config cfg;
 	char err[MCR_ERR_LEN];
 
@@ -317,7 +320,7 @@ START_TEST(test_args_out_longest)
 	ck_assert_str_eq(cfg.out[0].text, arg);
 	ck_assert_str_eq(cfg.out[0].ifname, "abcdefghijklmno");
 	ck_assert_uint_eq(cfg.out[0].port, 65535);
-	assert_ip6(&cfg.out[0].addr, "fd00:1234:5678:9abc:def0:1234:5678:9abc");
+	assert_ip6(&cfg.out[0].addr, "fd00:1234:5678:9abc:def0:1234:ffff:ffff");
 }
 END_TEST
 
