@@ -56,6 +56,7 @@
 #define URING_ENTRIES 1024
 #define URING_RESERVED 8	/* SQ entries kept for re-arming poll, signal and timer */
 #define GSO_SEGS_MAX 64		/* UDP_MAX_SEGMENTS before Linux 6.9 */
+#define ERRQUEUE_DRAIN_MAX 64	/* error-queue reads after a failed send, at most */
 #define SNDBUF_BYTES (4 << 20)
 #define CTRL_BYTES (CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int)))
 #define PROBE_OPS 256		/* io_uring operations the probe has room for */
@@ -512,6 +513,10 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 	s->addr_len = to_sockaddr(&o->addr, o->port, ifindex, &s->addr);
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	/* Without it UDP reports a datagram that a full egress queue dropped (ENOBUFS) as sent. */
+	if (setsockopt(fd, level, v6 ? IPV6_RECVERR : IP_RECVERR, &one, sizeof(one)) < 0)
+		return fail(MCR_EXIT_OSERR, "-o %s: %s: %s", o->text,
+			    v6 ? "IPV6_RECVERR" : "IP_RECVERR", strerror(errno));
 	if (mc) {
 		struct ip_mreqn mreq = { .imr_ifindex = (int)ifindex };
 		int idx = (int)ifindex;
@@ -1306,6 +1311,21 @@ static void on_link(struct mcr_ring *r, int len)
 	}
 }
 
+/*
+ * IP(V6)_RECVERR also queues each ICMP error (and a local EMSGSIZE) on the socket: the failed
+ * send that reported it is counted, so empty the queue rather than let it sit at its limit.
+ */
+static void drain_errors(int fd)
+{
+	char buf[64];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	for (int i = 0; i < ERRQUEUE_DRAIN_MAX; i++)
+		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+}
+
 static void on_send(struct mcr_ring *r, uint64_t ud, int res)
 {
 	unsigned int o = UD_OUT(ud), n = UD_N(ud);
@@ -1325,6 +1345,8 @@ static void on_send(struct mcr_ring *r, uint64_t ud, int res)
 	}
 	oc->tx_errors += n;
 	oc->last_errno = -res;
+	if (res != -EAGAIN && res != -ENOBUFS)	/* those two queue nothing */
+		drain_errors(r->out[o].fd);
 }
 
 static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)

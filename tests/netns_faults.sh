@@ -20,9 +20,10 @@ stop_receivers() {
 
 # A fault on destination 2 between two good batches: destination 1 must get all three
 # batches, destination 2 the first and the last, with the middle one counted as errors.
-# fault_test NAME BREAK-COMMAND MEND-COMMAND
+# fault_test NAME BREAK-COMMAND MEND-COMMAND [ERRNO]: ERRNO, when given, is what destination 2's
+# last_error must name.
 fault_test() {
-	local name=$1 break=$2 mend=$3 n=3000
+	local name=$1 break=$2 mend=$3 errno=${4:-} n=3000
 	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 -o 198.18.3.2:6000 ||
 		{ mcr_fail "$name" start; return; }
 	receive rx1 "$RCV" 198.18.2.2:6000 "" -w 20000 -T 60 || { mcr_fail "$name" rx1; return; }
@@ -40,7 +41,8 @@ fault_test() {
 	stop_receivers "$rx1_PID" "$rx2_PID"
 	if [ "$(r rx1 unique)" = $((3 * n)) ] && [ "$(c out1.tx_errors)" = 0 ] &&
 		[ "$(r rx2 unique)" = $((2 * n)) ] && [ "$(c out2.tx_errors)" = $n ] &&
-		[ "$(c out2.tx_packets)" = $((2 * n)) ] && [ "$MCR_STATUS" = 0 ]; then
+		[ "$(c out2.tx_packets)" = $((2 * n)) ] && [ "$MCR_STATUS" = 0 ] &&
+		{ [ -z "$errno" ] || [ "$(c out2.last_error)" = "$errno" ]; }; then
 		mcr_pass "$name"
 	else
 		mcr_fail "$name" "rx1: $(cat "$WORK/rx1.out") | rx2: $(cat "$WORK/rx2.out") | $(cat "$WORK/counters")"
@@ -52,6 +54,11 @@ fault_test "egress link down then up: counted on that destination, the other kee
 fault_test "egress route removed then restored: counted, resumes by itself" \
 	'ip -n "$RLY" route del 198.18.3.0/24 dev r2' \
 	'ip -n "$RLY" route add 198.18.3.0/24 dev r2 src 198.18.3.1'
+# A queue that drops every packet (a pfifo of length 0, with no bypass for an empty queue): the
+# kernel's ENOBUFS, which UDP hides from a socket without IP_RECVERR, must count as errors.
+fault_test "egress queue dropping everything (ENOBUFS): counted, not reported as sent" \
+	'tc -n "$RLY" qdisc add dev r2 root pfifo limit 0' 'tc -n "$RLY" qdisc del dev r2 root' \
+	ENOBUFS
 
 # 1,000 SIGUSR1 a second while relaying: no datagram lost, every counter line whole.
 test_signal_storm() {

@@ -204,14 +204,19 @@ test_bad_destinations() {
 	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 10000 -l 500 >"$WORK/tx.out"
 	wait "$rx_PID"
 	counters
+	# The refusing destination's socket: its receive queue (hex, in /proc/net/udp) holds the
+	# ICMP errors that IP_RECVERR queued, unless mcr emptied it after each failed send.
+	local errq
+	errq=$(ip netns exec "$RLY" awk '$3 == "020312C6:1771" { split($5, q, ":"); print q[2] }' \
+		/proc/net/udp)
 	stop_mcr
 	if [ "$(r rx unique)" = $n ] && [ "$(c out3.tx_packets)" = $n ] &&
 		[ "$(c out1.tx_errors)" = $n ] && [ "$(c out1.last_error)" = ENETUNREACH ] &&
-		[ "$(c out2.last_error)" = ECONNREFUSED ] &&
+		[ "$(c out2.last_error)" = ECONNREFUSED ] && [ "$errq" = 00000000 ] &&
 		[ "$(($(c out2.tx_packets) + $(c out2.tx_errors)))" = $n ] && [ "$MCR_STATUS" = 0 ]; then
 		mcr_pass "$name"
 	else
-		mcr_fail "$name" "$(cat "$WORK/rx.out") | $(cat "$WORK/counters")"
+		mcr_fail "$name" "error queue ${errq:-not found} | $(cat "$WORK/rx.out") | $(cat "$WORK/counters")"
 	fi
 }
 
