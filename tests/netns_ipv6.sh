@@ -29,6 +29,28 @@ mcr_need_tools sender receiver inject inject6
 
 # The IPv4 topology of lib.sh with IPv6 kept on, and the addresses drawn above. nodad: usable
 # at once, no duplicate address detection to wait for.
+# 16. An egress queue that drops everything (pfifo of length 0) on one of two destinations:
+# the other gets every datagram; the dropped ones are counted as ENOBUFS, not as sent.
+test_egress_queue_full() {
+	local n=5000 name="IPv6: datagrams a full egress queue dropped count as errors (ENOBUFS)"
+	start_mcr -i r0 -g "$GROUP6" -o '[fd00:2::2]:6000' -o '[fd00:3::2]:6000' ||
+		{ mcr_fail "$name" start; return; }
+	receive rx "$RCV" '[fd00:2::2]:6000' "" -n $n -T 20 || { mcr_fail "$name" receiver; return; }
+	tc -n "$RLY" qdisc add dev r2 root pfifo limit 0
+	send6 -d "$GROUP6" -n $n -r 10000 -l 1316 >"$WORK/tx.out"
+	wait "$rx_PID"
+	counters
+	tc -n "$RLY" qdisc del dev r2 root
+	stop_mcr
+	if [ "$(r rx unique)" = $n ] && [ "$(c out1.tx_packets)" = $n ] &&
+		[ "$(c out2.tx_packets)" = 0 ] && [ "$(c out2.tx_errors)" = $n ] &&
+		[ "$(c out2.last_error)" = ENOBUFS ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$(cat "$WORK/rx.out") | $(cat "$WORK/counters")"
+	fi
+}
+
 v6_topology() {
 	mcr_suite_setup
 	if ! { ip -n "$SND" addr add $SRC6/64 dev s0 nodad &&
@@ -461,4 +483,5 @@ test_fragments
 test_fragment_burst
 test_hop_limit_dscp
 test_loop_off
+test_egress_queue_full
 mcr_summary
