@@ -606,10 +606,34 @@ static enum mcr_verdict parse_ether(const struct mcr_frame *f, const struct mcr_
 	return MCR_RELAY;
 }
 
-/* The UDP header and payload at udp, len bytes long, as a relayable datagram. */
-static enum mcr_verdict take_udp(const uint8_t *udp, uint32_t len, const struct mcr_match *m,
-				 struct mcr_datagram *d)
+/*
+ * The UDP header at ip + at of a datagram that ends at ip + end, avail bytes captured from ip:
+ * checked in wire order, then taken as a relayable datagram. A zero checksum means none was
+ * sent over IPv4 (RFC 768) and is a drop over IPv6, where it is mandatory (RFC 8200); the
+ * kernel's own verdict on the checksum saves the work.
+ */
+static enum mcr_verdict parse_udp(const struct mcr_frame *f, const uint8_t *ip, uint32_t at,
+				  uint32_t end, uint32_t avail, bool v6, const struct mcr_match *m,
+				  struct mcr_datagram *d)
 {
+	const uint32_t alen = v6 ? 16 : 4;
+	const uint8_t *src = ip + (v6 ? 8 : 12), *udp;
+	uint32_t len;
+
+	if (end - at < UDP_HLEN)
+		return MCR_DROP_MALFORMED;
+	if (avail < at + UDP_HLEN)
+		return MCR_DROP_TRUNCATED;
+	udp = ip + at;
+	if (get16(udp + 2) != m->port)
+		return MCR_DROP_UNMATCHED;
+	len = get16(udp + 4);
+	if (len != end - at)
+		return MCR_DROP_MALFORMED;
+	if (avail < end)
+		return MCR_DROP_TRUNCATED;
+	if (get16(udp + 6) ? !f->csum_ok && !udp_checksum_ok(src, src + alen, alen, udp, len) : v6)
+		return MCR_DROP_CHECKSUM;
 	d->payload = udp + UDP_HLEN;
 	d->len = len - UDP_HLEN;
 	d->sport = get16(udp);
@@ -626,8 +650,8 @@ static enum mcr_verdict take_udp(const uint8_t *udp, uint32_t len, const struct 
 static enum mcr_verdict parse_ipv4(const struct mcr_frame *f, const struct mcr_match *m,
 				   uint32_t off, struct mcr_datagram *d)
 {
-	const uint8_t *ip, *udp;
-	uint32_t avail, wire, ihl, tot, ulen, frag;
+	const uint8_t *ip;
+	uint32_t avail, wire, ihl, tot, frag;
 
 	if (f->caplen < off + IPV4_MIN_HLEN)
 		return MCR_DROP_TRUNCATED;
@@ -669,22 +693,7 @@ static enum mcr_verdict parse_ipv4(const struct mcr_frame *f, const struct mcr_m
 		d->payload = ip + ihl;
 		return MCR_FRAGMENT;
 	}
-	if (tot - ihl < UDP_HLEN)
-		return MCR_DROP_MALFORMED;
-	if (avail < ihl + UDP_HLEN)
-		return MCR_DROP_TRUNCATED;
-	udp = ip + ihl;
-	if (get16(udp + 2) != m->port)
-		return MCR_DROP_UNMATCHED;
-	ulen = get16(udp + 4);
-	if (ulen != tot - ihl)
-		return MCR_DROP_MALFORMED;
-	if (avail < tot)
-		return MCR_DROP_TRUNCATED;
-	/* Checksum 0 means none was sent (RFC 768); the kernel's own verdict saves the work. */
-	if (get16(udp + 6) && !f->csum_ok && !udp_checksum_ok(ip + 12, ip + 16, 4, udp, ulen))
-		return MCR_DROP_CHECKSUM;
-	return take_udp(udp, ulen, m, d);
+	return parse_udp(f, ip, ihl, tot, avail, false, m, d);
 }
 
 /*
@@ -697,7 +706,7 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 				   uint32_t off, struct mcr_datagram *d)
 {
 	const uint8_t *ip, *p;
-	uint32_t avail, wire, end, at = IPV6_HLEN, ulen;
+	uint32_t avail, wire, end, at = IPV6_HLEN;
 	uint8_t nh;
 
 	if (f->caplen < off + IPV6_HLEN)
@@ -752,21 +761,7 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 		nh = p[0];
 		at += (p[1] + 1u) * 8;
 	}
-	if (end - at < UDP_HLEN)
-		return MCR_DROP_MALFORMED;
-	if (avail < at + UDP_HLEN)
-		return MCR_DROP_TRUNCATED;
-	p = ip + at;
-	if (get16(p + 2) != m->port)
-		return MCR_DROP_UNMATCHED;
-	ulen = get16(p + 4);
-	if (ulen != end - at)
-		return MCR_DROP_MALFORMED;
-	if (avail < end)
-		return MCR_DROP_TRUNCATED;
-	if (!get16(p + 6) || (!f->csum_ok && !udp_checksum_ok(ip + 8, ip + 24, 16, p, ulen)))
-		return MCR_DROP_CHECKSUM;
-	return take_udp(p, ulen, m, d);
+	return parse_udp(f, ip, at, end, avail, true, m, d);
 }
 
 enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *m,
