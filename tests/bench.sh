@@ -81,6 +81,28 @@ DENSITY_PIDS=()
 RX_NS='' RX_AT='' RX_IF=''	# where the stream comes out: the receiver's namespace, address, iface
 TX_AT='' TX_SRC=''		# where the sender sends it, and from which address ('' the kernel's pick)
 
+# The awk functions the reports share, put in front of their programs: sortv sorts a[1..k];
+# med is the median of field f over the runs of cell c (runs[c], v[c, run, f]), "-" when no
+# run has a number there.
+AWK_MEDIAN='
+function sortv(a, k,   i, j, t) {
+	for (i = 2; i <= k; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+}
+function med(c, f,   i, k, a) {
+	k = 0
+	for (i = 1; i <= runs[c]; i++)
+		if (v[c, i, f] != "-" && v[c, i, f] != "")
+			a[++k] = v[c, i, f] + 0
+	if (!k)
+		return "-"
+	sortv(a, k)
+	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}
+'
+
 say() { echo "bench: $*" >&2; }
 
 for v in "$REPS" "$MAX_N" $RATES $SIZES; do
@@ -483,24 +505,7 @@ run_one() {
 # report: markdown from $RAW on stdout.
 report() {
 	awk -F'\t' -v methods="$METHODS" -v sizes="$SIZES" -v rates="$RATES" -v tck="$CLK_TCK" \
-	    -v v6max="$V6_MAX_SIZE" -v bp="$BUSY_POLL_US" '
-	function sortv(a, k,   i, j, t) {
-		for (i = 2; i <= k; i++)
-			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-			}
-	}
-	# The median of field f over the runs of cell c; "-" when no run has a number there.
-	function med(c, f,   i, k, a) {
-		k = 0
-		for (i = 1; i <= runs[c]; i++)
-			if (v[c, i, f] != "-" && v[c, i, f] != "")
-				a[++k] = v[c, i, f] + 0
-		if (!k)
-			return "-"
-		sortv(a, k)
-		return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-	}
+	    -v v6max="$V6_MAX_SIZE" -v bp="$BUSY_POLL_US" "$AWK_MEDIAN"'
 	function fmt(x, spec) { return x == "-" ? "-" : sprintf(spec, x) }
 	# Never rounds a lossy cell up to 100.
 	function pct(x) { return x == "-" ? "-" : sprintf("%.2f", int(x * 100) / 100) }
@@ -736,13 +741,7 @@ density_run() {
 	DENSITY_PIDS=()
 	awk -F'\t' -v streams="$DENSITY_STREAMS" -v rate="$DENSITY_RATE" -v secs="$DENSITY_S" \
 	    -v size="$DENSITY_SIZE" -v rss_idle="$rss_idle" -v tck="$CLK_TCK" \
-	    -v hostfile="$RESULT_DIR/density_host.txt" '
-	function sortv(a, k,   i, j, t) {
-		for (i = 2; i <= k; i++)
-			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-			}
-	}
+	    -v hostfile="$RESULT_DIR/density_host.txt" "$AWK_MEDIAN"'
 	{
 		p = $1; k = $2
 		cpu[p, k] = $3; rel[p, k] = $4; sent[p] += $5; got[p] += $6; rss[p] += $7
@@ -849,13 +848,7 @@ footprint_run() {
 	echo "$trials" | tr ' ' '\n' | awk -F: -v size="$(stat -c %s "$MCR_BIN")" \
 	    -v kind="$(file -b "$MCR_BIN" | grep -o 'statically linked' || echo 'dynamically linked')" \
 	    -v idle="$rss_idle" -v load="$rss_load" -v hwm="$hwm" -v rate="$LOAD_RATE" \
-	    -v srate="$START_RATE" '
-	function sortv(a, k,   i, j, t) {
-		for (i = 2; i <= k; i++)
-			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-			}
-	}
+	    -v srate="$START_RATE" "$AWK_MEDIAN"'
 	NF == 2 { l[++n] = $1 / 1000; f[n] = $2 / 1000; all = all sprintf(" %.2f", $2 / 1000) }
 	END {
 		sortv(l, n); sortv(f, n)
@@ -941,21 +934,7 @@ tuned_run() {
 		"NIC's interrupt would, on CPU 0; the relay and the receiver on CPU 1. $REPS reps," \
 		"medians; added = minus direct's in these runs."
 	echo
-	awk -F'\t' -v rates="$TUNED_RATES" '
-	function sortv(a, k,   i, j, t) {
-		for (i = 2; i <= k; i++)
-			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-			}
-	}
-	function med(c, f,   i, a) {
-		if (!runs[c])
-			return "-"
-		for (i = 1; i <= runs[c]; i++)
-			a[i] = v[c, i, f]
-		sortv(a, runs[c])
-		return runs[c] % 2 ? a[(runs[c] + 1) / 2] : (a[runs[c] / 2] + a[runs[c] / 2 + 1]) / 2
-	}
+	awk -F'\t' -v rates="$TUNED_RATES" "$AWK_MEDIAN"'
 	{
 		c = $1 SUBSEP $3; i = ++runs[c]
 		v[c, i, "del"] = $6 ? 100 * $8 / $6 : 0
