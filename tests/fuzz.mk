@@ -23,7 +23,7 @@ FUZZ_TARGETS := tests/fuzz_frame tests/fuzz_args
 FUZZ_MAX_LEN_frame := 9100
 FUZZ_MAX_LEN_args := 4096
 
-$(FUZZ_TARGETS): tests/fuzz_%: tests/fuzz_%.c parse.c mcr.h
+$(FUZZ_TARGETS): tests/fuzz_%: tests/fuzz_%.c parse.c mcr.h tests/fuzz_util.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< parse.c
 
 .PHONY: fuzz fuzz-frame fuzz-args fuzz-deps fuzz-clean

@@ -14,18 +14,11 @@
 #include <string.h>
 
 #include "mcr.h"
+#include "fuzz_util.h"
 
 #define ARGS_MAX	      64 /* argv entries, "mcr" included */
 #define HINT		      " (see mcr --help)"
 #define STATS_INTERVAL_MAX_MS (86400u * 1000u) /* --stats-interval and --duration */
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: broken promise: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static bool is_multicast(const struct mcr_ip *ip)
 {

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "mcr.h"
+#include "fuzz_util.h"
 
 #define MATCH_GROUP4	 "239.0.0.1"
 #define MATCH_SOURCE4	 "198.19.50.5"
@@ -54,14 +55,6 @@
 #define UDP_HLEN       8
 #define UDP	       17
 #define IP_MAX_PAYLOAD 65535 /* bytes of fragmentable part, however fragmented */
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: broken promise: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 /* One reassembled datagram handed out, to prove it still reads the same until release. */
 struct handed {
