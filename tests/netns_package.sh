@@ -12,6 +12,20 @@ DEB=build/mcr_${VERSION}_${ARCH}.deb
 WORK=$(mktemp -d /tmp/mcr-pkg.XXXXXX) || exit 1
 trap 'rm -rf "$WORK"' EXIT
 
+# 0. DEB_BUILD_OPTIONS=nostrip keeps the symbols, and DEB_MAINTAINER names who to write to.
+name="make deb DEB_BUILD_OPTIONS=nostrip DEB_MAINTAINER=...: symbols kept, that maintainer"
+rm -f "$DEB"
+who='Test Packager <packager@mcr.test>'
+if DEB_BUILD_OPTIONS=nostrip DEB_MAINTAINER=$who make -s deb >"$WORK/build.log" 2>&1 &&
+	dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/bin/mcr >"$WORK/mcr.nostrip" &&
+	file "$WORK/mcr.nostrip" | grep -q ', not stripped' &&
+	[ "$(dpkg-deb --field "$DEB" Maintainer)" = "$who" ]; then
+	mcr_pass "$name"
+else
+	mcr_fail "$name" "$(file "$WORK/mcr.nostrip"; dpkg-deb --field "$DEB" Maintainer;
+		tail -n 5 "$WORK/build.log")"
+fi
+
 # 1. It builds, under the name Debian tools expect.
 name="make deb builds $DEB"
 rm -f "$DEB"
@@ -45,19 +59,21 @@ else
 	mcr_fail "$name" "$bad: $info"
 fi
 
-# 3. dpkg-deb --contents: binary, manual, unit, example conf, copyright; root-owned, sane modes.
-name="dpkg-deb --contents: binary, man page, unit, example conf, copyright, all root's"
+# 3. dpkg-deb --contents: binary, manual, unit, example conf, copyright, changelog, lintian
+# override; root-owned, sane modes.
+name="dpkg-deb --contents: binary, man page, unit, example conf, copyright, changelog, override"
 dpkg-deb --contents "$DEB" >"$WORK/contents"
 bad=
 for want in "-rwxr-xr-x ./usr/bin/mcr" "-rw-r--r-- ./usr/share/man/man1/mcr.1.gz" \
 	"-rw-r--r-- ./usr/lib/systemd/system/mcr@.service" "-rw-r--r-- ./etc/mcr/example.conf" \
-	"-rw-r--r-- ./usr/share/doc/mcr/copyright"; do
+	"-rw-r--r-- ./usr/share/doc/mcr/copyright" "-rw-r--r-- ./usr/share/doc/mcr/changelog.gz" \
+	"-rw-r--r-- ./usr/share/lintian/overrides/mcr"; do
 	awk -v mode="${want% *}" -v path="${want#* }" \
 		'$1 == mode && $2 == "root/root" && $6 == path { found = 1 } END { exit !found }' \
 		"$WORK/contents" || bad="$bad '$want'"
 done
 awk '$2 != "root/root" { bad = 1 } END { exit bad }' "$WORK/contents" || bad="$bad owners"
-[ "$(grep -vc '/$' "$WORK/contents")" = 5 ] || bad="$bad extra-files"
+[ "$(grep -vc '/$' "$WORK/contents")" = 7 ] || bad="$bad extra-files"
 if [ -z "$bad" ]; then
 	mcr_pass "$name"
 else
@@ -79,6 +95,12 @@ cmp -s <(gzip -dc "$root/usr/share/man/man1/mcr.1.gz") mcr.1 || bad="$bad man"
 lint=$(gzip -dc "$root/usr/share/man/man1/mcr.1.gz" | mandoc -Tlint -W warning 2>&1)
 [ -z "$lint" ] || bad="$bad man-lint:$lint"
 cmp -s "$root/usr/share/doc/mcr/copyright" LICENSE || bad="$bad copyright"
+file "$root/usr/bin/mcr" | grep -q ', stripped' || bad="$bad not-stripped"
+# The changelog's entry is this version's, signed by the package's maintainer.
+gzip -dc "$root/usr/share/doc/mcr/changelog.gz" >"$WORK/changelog"
+head -n 1 "$WORK/changelog" | grep -q "^mcr ($VERSION) " || bad="$bad changelog-version"
+grep -qF -- " -- $(dpkg-deb --field "$DEB" Maintainer)  " "$WORK/changelog" ||
+	bad="$bad changelog-signer"
 if [ -z "$bad" ]; then
 	mcr_pass "$name"
 else
@@ -103,10 +125,29 @@ dpkgr -r mcr >>"$WORK/dpkg.log" 2>&1 || bad="$bad remove"
 grep -q '# edited' "$root/etc/mcr/example.conf" 2>/dev/null || bad="$bad conffile-lost"
 dpkgr -P mcr >>"$WORK/dpkg.log" 2>&1 || bad="$bad purge"
 [ ! -e "$root/etc/mcr/example.conf" ] || bad="$bad conffile-after-purge"
+# deb-systemd-helper masked the unit on remove and unmasked it on purge, in the root it was given.
+left=$(find "$root/etc" "$root/var/lib/systemd" -mindepth 1 ! -type d 2>/dev/null)
+[ -z "$left" ] || bad="$bad left-after-purge:$left"
 if [ -z "$bad" ]; then
 	mcr_pass "$name"
 else
 	mcr_fail "$name" "$bad: $(cat "$WORK/dpkg.log")"
+fi
+
+# 6. Debian's own checker: not one error or warning (the static binary's override says why).
+name="lintian reports no error and no warning"
+if ! command -v lintian >/dev/null; then
+	mcr_fail "$name" "lintian is not installed (.ci/deps installs it)"
+else
+	lintian "$DEB" >"$WORK/lintian" 2>&1
+	if grep -Eq '^(E|W): ' "$WORK/lintian"; then
+		mcr_fail "$name" "$(grep -E '^(E|W): ' "$WORK/lintian")"
+	elif ! grep -vq '^running with root privileges' "$WORK/lintian" &&
+		lintian --show-overrides "$DEB" 2>&1 | grep -q '^O: mcr: statically-linked-binary'; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$(cat "$WORK/lintian")"
+	fi
 fi
 
 mcr_summary

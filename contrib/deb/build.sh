@@ -8,15 +8,39 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$(dirname "$here")")
 version=$(sed -n 's/^#define MCR_VERSION "\(.*\)"/\1/p' "$top/mcr.h")
 arch=$(dpkg --print-architecture)
-maintainer=${DEB_MAINTAINER:-mcr maintainers <mcr@localhost>}
+# Who to write to about this build: DEB_MAINTAINER, else the DEBFULLNAME and DEBEMAIL that
+# Debian's own tools (dch, dh_make) read, else the checkout's git identity. Never a made-up one.
+maintainer=${DEB_MAINTAINER:-}
+if [ -z "$maintainer" ] && [ -n "${DEBEMAIL:-}" ]; then
+	maintainer="${DEBFULLNAME:-mcr maintainer} <$DEBEMAIL>"
+fi
+if [ -z "$maintainer" ] && git -C "$top" config user.email >/dev/null 2>&1; then
+	maintainer="$(git -C "$top" config user.name) <$(git -C "$top" config user.email)>"
+fi
+if [ -z "$maintainer" ]; then
+	echo "make deb: who maintains this build? set DEB_MAINTAINER='Name <address>' (or" \
+		"DEBFULLNAME and DEBEMAIL)" >&2
+	exit 1
+fi
 
-# Debian policy: compressed manual pages, a copyright file with the documentation.
+# Debian policy: a stripped binary (DEB_BUILD_OPTIONS=nostrip keeps the symbols, as
+# dh_strip does), compressed manual pages and changelog, a copyright file with the documentation.
+case " ${DEB_BUILD_OPTIONS:-} " in
+*" nostrip "*) ;;
+*) strip --remove-section=.comment --remove-section=.note "$stage/usr/bin/mcr" ;;
+esac
 gzip -9nf "$stage/usr/share/man/man1/mcr.1"
-install -d "$stage/usr/share/doc/mcr" "$stage/DEBIAN"
+install -d "$stage/usr/share/doc/mcr" "$stage/usr/share/lintian/overrides" "$stage/DEBIAN"
 install -m 644 "$top/LICENSE" "$stage/usr/share/doc/mcr/copyright"
+sed "s|@MAINTAINER@|$maintainer|" "$here/changelog" | gzip -9n >"$stage/usr/share/doc/mcr/changelog.gz"
+chmod 644 "$stage/usr/share/doc/mcr/changelog.gz"
+install -m 644 "$here/lintian-overrides" "$stage/usr/share/lintian/overrides/mcr"
 install -m 755 "$here/postinst" "$here/prerm" "$here/postrm" "$stage/DEBIAN/"
 # dpkg keeps an administrator's edits to the example across upgrades.
 echo /etc/mcr/example.conf >"$stage/DEBIAN/conffiles"
+# What debsums and dpkg --verify check; conffiles have theirs in dpkg's database instead.
+(cd "$stage" && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' |
+	LC_ALL=C sort -z | xargs -0 md5sum) >"$stage/DEBIAN/md5sums"
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 # mcr is static: no Depends. The unit needs systemd, the binary does not.
 cat >"$stage/DEBIAN/control" <<CONTROL
