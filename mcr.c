@@ -24,7 +24,7 @@ static const char usage_text[] =
 	"           [-t TTL] [--dscp N|NAME|keep] [-c COUNT] [--stats-interval SECS]\n"
 	"           [--stats-format kv|json] [--no-join] [--vlan ID] [-u USER]\n"
 	"           [--busy-poll USEC] [--duration SECS] [--ready-fd N]\n"
-	"           [--stats-file PATH]\n"
+	"           [--stats-file PATH] [--src-port PORT]\n"
 	"       mcr -h | -V\n"
 	"\n"
 	"Capture the UDP stream GROUP:PORT arriving on IFACE before the kernel's reverse-path\n"
@@ -51,6 +51,8 @@ static const char usage_text[] =
 	"                             whole every SECS of --stats-interval or every second\n"
 	"      --no-join              do not join GROUP on IFACE (networks that flood it)\n"
 	"      --vlan ID              relay only frames tagged with 802.1Q VLAN ID (1-4094)\n"
+	"      --src-port PORT        send from UDP port PORT, the same for every DEST,\n"
+	"                             instead of an ephemeral one\n"
 	"  -u, --user USER|UID:GID    become USER once the sockets are open\n"
 	"      --busy-poll USEC       spin up to USEC for the next frame before sleeping:\n"
 	"                             lower latency for sparse streams, for a busy CPU\n"
@@ -60,7 +62,7 @@ static const char usage_text[] =
 	"SIGUSR1 prints the counters on stderr; SIGINT and SIGTERM print them and exit 0;\n"
 	"SIGHUP is ignored. Exit status: 0 done, 64 usage, 66 no such interface,\n"
 	"69 io_uring unavailable, 71 system error, 73 stats file not writable,\n"
-	"77 CAP_NET_RAW missing. See mcr(1).\n";
+	"75 --src-port taken, 77 CAP_NET_RAW missing. See mcr(1).\n";
 
 static int usage(int code)
 {

@@ -33,6 +33,7 @@ enum mcr_exit {
 	MCR_EXIT_OSERR = 71,	/* EX_OSERR: any other system error */
 	MCR_EXIT_NOPERM = 77,	/* EX_NOPERM: CAP_NET_RAW missing */
 	MCR_EXIT_CANTCREAT = 73,	/* EX_CANTCREAT: --stats-file cannot be written */
+	MCR_EXIT_TEMPFAIL = 75,	/* EX_TEMPFAIL: --src-port is taken; try again once it is free */
 };
 
 /* An IP address of either family, in network byte order. */
@@ -82,6 +83,7 @@ struct mcr_config {
 	uint32_t duration_ms;		/* --duration, 0 for unlimited */
 	int ready_fd;			/* --ready-fd, -1 for none */
 	const char *stats_file;		/* --stats-file, NULL for none; points into argv */
+	uint16_t src_port;		/* --src-port, host byte order; 0 for ephemeral ports */
 };
 
 #define MCR_STATS_FILE_MS 1000	/* --stats-file rewrites without --stats-interval */

@@ -236,6 +236,7 @@ enum opt_id {
 	OPT_IN, OPT_GROUP, OPT_SOURCE, OPT_OUT, OPT_TTL, OPT_DSCP, OPT_COUNT, OPT_STATS_INTERVAL,
 	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION, OPT_VLAN, OPT_USER,
 	OPT_BUSY_POLL, OPT_DURATION, OPT_READY_FD, OPT_STATS_FILE,
+	OPT_SRC_PORT,
 	OPT_COUNT_OF
 };
 
@@ -263,6 +264,7 @@ static const struct {
 	[OPT_DURATION] = { "duration", 0, true, false },
 	[OPT_READY_FD] = { "ready-fd", 0, true, false },
 	[OPT_STATS_FILE] = { "stats-file", 0, true, false },
+	[OPT_SRC_PORT] = { "src-port", 0, true, false },
 };
 
 /* One line naming the culprit; the pointer to --help survives however long the culprit is. */
@@ -453,6 +455,12 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 				    "%s %s: names a directory; add a file name, e.g. %sstats.json",
 				    flag, v, v);
 		cfg->stats_file = v;
+		break;
+	case OPT_SRC_PORT:
+		n = parse_num(v, 1, 65535);
+		if (n < 0)
+			return fail(err, "%s '%s': port must be a number from 1 to 65535", flag, v);
+		cfg->src_port = (uint16_t)n;
 		break;
 	}
 	return MCR_PARSE_RUN;

@@ -476,6 +476,75 @@ static bool has_ipv4_address(int fd, const char *ifname)
 	return ioctl(fd, SIOCGIFADDR, &ifr) == 0 || errno != EADDRNOTAVAIL;
 }
 
+/* --src-port could not be had: taken (exit 75), privileged (77), or anything else (71). */
+static int src_port_refused(const struct mcr_config *cfg, const char *what, int e)
+{
+	const unsigned int p = cfg->src_port;
+
+	if (e == EADDRINUSE)
+		return fail(MCR_EXIT_TEMPFAIL, "--src-port %u: %s: another socket holds UDP port %u "
+			    "(ss -uanp 'sport = :%u' names it); pick another port or stop it", p,
+			    strerror(e), p, p);
+	if (e == EACCES || e == EPERM)
+		return fail(MCR_EXIT_NOPERM, "--src-port %u: %s: ports below "
+			    "net.ipv4.ip_unprivileged_port_start need CAP_NET_BIND_SERVICE", p,
+			    strerror(e));
+	return fail(MCR_EXIT_OSERR, "--src-port %u: %s: %s", p, what, strerror(e));
+}
+
+/*
+ * Bind an egress socket to --src-port on the wildcard address: the kernel still picks the source
+ * address by route. SO_REUSEPORT lets every destination's socket share the port, and only
+ * sockets of this effective UID can join them.
+ */
+static int bind_src_port(const struct mcr_config *cfg, int fd, sa_family_t family, bool reuse)
+{
+	struct sockaddr_storage ss;
+	const struct mcr_ip any = { .family = family };
+	socklen_t len = to_sockaddr(&any, cfg->src_port, 0, &ss);
+	int one = 1;
+
+	if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		return src_port_refused(cfg, "SO_REUSEPORT", errno);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		return src_port_refused(cfg, "bind", errno);
+	return 0;
+}
+
+/*
+ * Before any egress socket takes --src-port: is it free in this family? A probe bound without
+ * SO_REUSEPORT fails on whatever socket holds the port, another mcr's or anyone's, which our
+ * own sockets, sharing it among themselves, would not notice.
+ */
+static int probe_src_port(const struct mcr_config *cfg, sa_family_t family)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (fd < 0)
+		return 0;	/* the destination's own socket() says why */
+	ret = bind_src_port(cfg, fd, family, false);
+	close(fd);
+	return ret;
+}
+
+static int check_src_port(const struct mcr_config *cfg)
+{
+	bool v4 = false, v6 = false;
+	int ret = 0;
+
+	if (!cfg->src_port)
+		return 0;
+	for (unsigned int i = 0; i < cfg->n_out; i++) {
+		v4 |= cfg->out[i].addr.family == AF_INET;
+		v6 |= cfg->out[i].addr.family == AF_INET6;
+	}
+	if (v4)
+		ret = probe_src_port(cfg, AF_INET);
+	if (!ret && v6)
+		ret = probe_src_port(cfg, AF_INET6);
+	return ret;
+}
+
 /*
  * One connected UDP socket per destination: the route is looked up once, and a unicast peer's
  * ICMP port-unreachable comes back as ECONNREFUSED on that destination alone. A destination with
@@ -548,6 +617,12 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 
 		if (setsockopt(fd, level, v6 ? IPV6_TCLASS : IP_TOS, &tos, sizeof(tos)) < 0)
 			return fail(MCR_EXIT_OSERR, "-o %s: DSCP: %s", o->text, strerror(errno));
+	}
+	if (cfg->src_port) {
+		int ret = bind_src_port(cfg, fd, o->addr.family, true);
+
+		if (ret)
+			return ret;
 	}
 	if (connect(fd, (struct sockaddr *)&s->addr, s->addr_len) == 0) {
 		s->connected = true;
@@ -938,6 +1013,8 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 		ret = open_ingress(r);
 	if (!ret)
 		ret = cfg->no_join ? accept_group_mac(r) : join_group(r);
+	if (!ret)
+		ret = check_src_port(cfg);
 	for (unsigned int i = 0; !ret && i < cfg->n_out; i++)
 		ret = open_out(r, i);
 	if (!ret)

@@ -280,11 +280,101 @@ static Suite *run_length_suite(void)
 	return s;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* --src-port PORT                                                                           */
+
+START_TEST(test_src_port_default)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	/* Without it every destination keeps the ephemeral port the kernel picks. */
+	ck_assert_int_eq(PARSE(&cfg, err, BASE), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.src_port, 0);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	uint16_t port;
+} src_ports[] = {
+	{ "1", 1 }, { "53", 53 }, { "1024", 1024 }, { "5000", 5000 }, { "65535", 65535 },
+	{ "00080", 80 },
+};
+
+START_TEST(test_src_port_accepted)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN], attached[32];
+	const char *text = src_ports[_i].text;
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--src-port", text), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.src_port, src_ports[_i].port);
+	snprintf(attached, sizeof(attached), "--src-port=%s", text);
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, attached), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.src_port, src_ports[_i].port);
+}
+END_TEST
+
+/* One port for every destination: several -o, of both families, all take it. */
+START_TEST(test_src_port_many_out)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "-o", "239.2.2.2:5000", "-o", "[fd00::2]:5000",
+			       "--src-port", "4000"),
+			 MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.n_out, 3);
+	ck_assert_uint_eq(cfg.src_port, 4000);
+}
+END_TEST
+
+static const char *const bad_src_ports[] = {
+	"0", "65536", "-1", "+80", "80x", "0x50", "", " 80", "http", "99999999999999999999",
+	"5000:5001",
+};
+
+START_TEST(test_src_port_refused)
+{
+	const char *text = bad_src_ports[_i];
+	char culprit[64];
+
+	snprintf(culprit, sizeof(culprit), "--src-port '%s'", text);
+	REFUSED(culprit, "port must be a number from 1 to 65535", "--src-port", text);
+}
+END_TEST
+
+START_TEST(test_src_port_misuse)
+{
+	REFUSED("--src-port", "missing value", "--src-port");
+	REFUSED("--src-port", "given twice", "--src-port", "1", "--src-port", "2");
+	REFUSED("--src-port", "unknown option", "--src-port", "5", "--src-ports", "5");
+}
+END_TEST
+
+static Suite *src_port_suite(void)
+{
+	Suite *s = suite_create("source port");
+	TCase *tc = tcase_create("--src-port");
+
+	tcase_add_test(tc, test_src_port_default);
+	tcase_add_loop_test(tc, test_src_port_accepted, 0,
+			    sizeof(src_ports) / sizeof(src_ports[0]));
+	tcase_add_test(tc, test_src_port_many_out);
+	tcase_add_loop_test(tc, test_src_port_refused, 0,
+			    sizeof(bad_src_ports) / sizeof(bad_src_ports[0]));
+	tcase_add_test(tc, test_src_port_misuse);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
 int main(void)
 {
 	SRunner *sr = srunner_create(run_length_suite());
 
 	srunner_add_suite(sr, readiness_suite());
 	srunner_add_suite(sr, stats_file_suite());
+	srunner_add_suite(sr, src_port_suite());
 	return run_suites(sr, "check_ops");
 }
