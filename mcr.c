@@ -308,6 +308,7 @@ int main(int argc, char *argv[])
 			return MCR_EXIT_CANTCREAT;
 		}
 	}
+	ring_advise(r);
 	print_start(&cfg);
 	ring_ready(r);
 	for (;;) {

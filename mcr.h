@@ -236,5 +236,7 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code);
 const struct mcr_counters *ring_counters(struct mcr_ring *r);
 void ring_close(struct mcr_ring *r);
 void ring_ready(struct mcr_ring *r);	/* capture runs: tell --ready-fd and systemd */
+/* One line on stderr when the host's rp_filter would drop the stream -s names, else nothing. */
+void ring_advise(const struct mcr_ring *r);
 
 #endif

@@ -643,6 +643,143 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 	return 0;
 }
 
+/* net.ipv4.conf.NAME.rp_filter: 0 off, 1 strict, 2 loose; -1 when it cannot be read. */
+static int read_rp_filter(const char *name)
+{
+	char path[64 + IF_NAMESIZE], buf[16] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : -1;
+}
+
+/* Where the host's route back to -s goes, as the reverse-path check would find it. */
+enum route_back { ROUTE_UNKNOWN, ROUTE_NONE, ROUTE_VIA_INGRESS, ROUTE_ELSEWHERE };
+
+/* Does one of the route's next hops (RTA_OIF, or each of RTA_MULTIPATH's) leave by ifindex? */
+static bool route_uses(const struct rtmsg *rtm, int len, int ifindex)
+{
+	for (const struct rtattr *a = RTM_RTA(rtm); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) >= sizeof(int) &&
+		    *(const int *)RTA_DATA(a) == ifindex)
+			return true;
+		if (a->rta_type != RTA_MULTIPATH)
+			continue;
+		const struct rtnexthop *nh = RTA_DATA(a);
+		int left = (int)RTA_PAYLOAD(a);
+
+		for (; RTNH_OK(nh, left); left -= NLMSG_ALIGN(nh->rtnh_len), nh = RTNH_NEXT(nh))
+			if (nh->rtnh_ifindex == ifindex)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Ask the kernel for its route to the source, the lookup fib_validate_source() makes for a
+ * multicast datagram (destination the source, from the host itself). RTM_F_FIB_MATCH (Linux
+ * 4.13) returns the whole route, every next hop of a multipath one; older kernels, one path.
+ */
+static enum route_back route_back(const struct mcr_ring *r)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtmsg rtm;
+		struct rtattr dst;
+		struct in_addr addr;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETROUTE,
+			.nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
+		.rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32, .rtm_flags = RTM_F_FIB_MATCH },
+		.dst = { .rta_len = RTA_LENGTH(sizeof(struct in_addr)), .rta_type = RTA_DST },
+		.addr = r->cfg->source.v4,
+	};
+	uint8_t buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
+	const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
+	enum route_back ret = ROUTE_UNKNOWN;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	ssize_t n;
+
+	if (fd < 0)
+		return ROUTE_UNKNOWN;
+	/* rtnetlink answers within send(), so the reply is queued before recv() looks. */
+	if (send(fd, &req, sizeof(req), 0) < 0 ||
+	    (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) < 0 || !NLMSG_OK(nh, (size_t)n)) {
+		close(fd);
+		return ROUTE_UNKNOWN;
+	}
+	close(fd);
+	if (nh->nlmsg_type == NLMSG_ERROR &&
+	    nh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+		const int e = -((const struct nlmsgerr *)NLMSG_DATA(nh))->error;
+
+		/* unreachable, prohibit and blackhole routes, or none at all */
+		if (e == ENETUNREACH || e == EHOSTUNREACH || e == EACCES || e == EINVAL)
+			ret = ROUTE_NONE;
+	} else if (nh->nlmsg_type == RTM_NEWROUTE &&
+		   nh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg))) {
+		const struct rtmsg *rtm = NLMSG_DATA(nh);
+
+		if (rtm->rtm_type == RTN_UNICAST)
+			ret = route_uses(rtm, (int)RTM_PAYLOAD(nh), r->ifindex) ?
+				      ROUTE_VIA_INGRESS : ROUTE_ELSEWHERE;
+		else if (rtm->rtm_type != RTN_LOCAL)
+			ret = ROUTE_NONE;
+	}
+	return ret;
+}
+
+/*
+ * The first question of a newcomer whose socket gets nothing: would the host's reverse-path
+ * filter drop this stream? One line when it would, so they know mcr is the right tool, and
+ * nothing when the kernel would deliver it anyway. The effective setting is the larger of
+ * "all" and the ingress's. Strict (1) drops a source not routed back through the ingress;
+ * loose (2) one with no route at all (or, on an ingress without an IPv4 address, any not
+ * routed back through it). Without -s the source is unknown, and a guess could be wrong
+ * either way: nothing. IPv6 has no such sysctl (only netfilter's rpfilter, which mcr also
+ * captures ahead of, and which only CAP_NET_ADMIN can read): nothing.
+ */
+void ring_advise(const struct mcr_ring *r)
+{
+	const struct mcr_config *cfg = r->cfg;
+	const char *in = cfg->ingress;
+	char src[INET_ADDRSTRLEN];
+	int all, dev, rp, fd;
+	enum route_back route;
+	bool addr = true;
+
+	if (cfg->group.family != AF_INET || cfg->source.family != AF_INET)
+		return;
+	all = read_rp_filter("all");
+	dev = read_rp_filter(in);
+	rp = all > dev ? all : dev;
+	if (rp != 1 && rp != 2)
+		return;
+	route = route_back(r);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		addr = has_ipv4_address(fd, in);
+		close(fd);
+	}
+	format_ip(&cfg->source, src, sizeof(src));
+	if (route == ROUTE_NONE)
+		fprintf(stderr, "mcr: %s: rp_filter=%d (%s) drops this stream before any socket "
+			"sees it: no route back to %s (ip route get %s); mcr captures ahead of that "
+			"check, so it relays what an ordinary socket here never gets\n", in, rp,
+			rp == 1 ? "strict" : "loose", src, src);
+	else if (route == ROUTE_ELSEWHERE && (rp == 1 || !addr))
+		fprintf(stderr, "mcr: %s: rp_filter=%d (%s) drops this stream before any socket "
+			"sees it: the route back to %s is not through %s (ip route get %s); mcr "
+			"captures ahead of that check, so it relays what an ordinary socket here "
+			"never gets\n", in, rp, rp == 1 ? "strict" : "loose", src, in, src);
+}
+
 /* Link events for the ingress: down, up again (renew the join), deleted (exit 66). */
 static int open_netlink(struct mcr_ring *r)
 {
