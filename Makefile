@@ -15,7 +15,7 @@ SYSCONFDIR ?= /etc
 SRC = mcr.c ring.c parse.c
 OBJ = $(SRC:.c=.o)
 
-.PHONY: all check demo bench soak deps install uninstall deb clean format
+.PHONY: all check demo bench soak deps install uninstall deb clean format container-rootfs
 
 all: mcr
 
@@ -83,6 +83,11 @@ deb: mcr
 	$(MAKE) install DESTDIR=$(CURDIR)/build/deb PREFIX=/usr UNITDIR=/usr/lib/systemd/system \
 		SYSCONFDIR=/etc
 	contrib/deb/build.sh build/deb build
+
+# build/container/rootfs: the container image's root filesystem as a directory, made by the
+# script the Containerfile runs (contrib/container/rootfs.sh).
+container-rootfs: mcr
+	contrib/container/rootfs.sh mcr build/container/rootfs
 
 format:
 	clang-format -i $(SRC) mcr.h
