@@ -26,7 +26,25 @@ else
 		tail -n 5 "$WORK/build.log")"
 fi
 
-# 1. It builds, under the name Debian tools expect.
+# 0b. With no identity to name, make deb refuses in one line rather than invent an address.
+name="make deb with no DEB_MAINTAINER, DEBEMAIL or git user refuses, saying what to set"
+noid() { env -u DEB_MAINTAINER -u DEBEMAIL HOME="$WORK" GIT_CONFIG_NOSYSTEM=1 "$@"; }
+if noid git config user.email >/dev/null; then
+	mcr_skip "$name" "this checkout's own git config names a user"
+elif noid make -s deb >"$WORK/noid.log" 2>&1; then
+	mcr_fail "$name" "built with Maintainer $(dpkg-deb --field "$DEB" Maintainer)"
+elif grep -q "^make deb: who maintains this build? set DEB_MAINTAINER='Name <address>'" \
+	"$WORK/noid.log"; then
+	mcr_pass "$name"
+else
+	mcr_fail "$name" "$(cat "$WORK/noid.log")"
+fi
+
+# 1. It builds, under the name Debian tools expect. A machine with no maintainer identity at all
+# (no DEB_MAINTAINER, DEBEMAIL or git user) gets one from the test: make deb refuses to invent it.
+if [ -z "${DEB_MAINTAINER:-}${DEBEMAIL:-}" ] && ! git config user.email >/dev/null; then
+	export DEB_MAINTAINER='mcr tests <tests@mcr.test>'
+fi
 name="make deb builds $DEB"
 rm -f "$DEB"
 if make -s deb >"$WORK/build.log" 2>&1 && [ -f "$DEB" ]; then
