@@ -482,9 +482,9 @@ static int src_port_refused(const struct mcr_config *cfg, const char *what, int 
 	const unsigned int p = cfg->src_port;
 
 	if (e == EADDRINUSE)
-		return fail(MCR_EXIT_TEMPFAIL, "--src-port %u: %s: another socket holds UDP port %u "
-			    "(ss -uanp 'sport = :%u' names it); pick another port or stop it", p,
-			    strerror(e), p, p);
+		return fail(MCR_EXIT_TEMPFAIL, "--src-port %u: %s: another socket holds UDP port "
+			    "%u (ss -uanp 'sport = :%u' names it); pick another port or stop it",
+			    p, strerror(e), p, p);
 	if (e == EACCES || e == EPERM)
 		return fail(MCR_EXIT_NOPERM, "--src-port %u: %s: ports below "
 			    "net.ipv4.ip_unprivileged_port_start need CAP_NET_BIND_SERVICE", p,
@@ -770,9 +770,9 @@ void ring_advise(const struct mcr_ring *r)
 	format_ip(&cfg->source, src, sizeof(src));
 	if (route == ROUTE_NONE)
 		fprintf(stderr, "mcr: %s: rp_filter=%d (%s) drops this stream before any socket "
-			"sees it: no route back to %s (ip route get %s); mcr captures ahead of that "
-			"check, so it relays what an ordinary socket here never gets\n", in, rp,
-			rp == 1 ? "strict" : "loose", src, src);
+			"sees it: no route back to %s (ip route get %s); mcr captures ahead of "
+			"that check, so it relays what an ordinary socket here never gets\n", in,
+			rp, rp == 1 ? "strict" : "loose", src, src);
 	else if (route == ROUTE_ELSEWHERE && (rp == 1 || !addr))
 		fprintf(stderr, "mcr: %s: rp_filter=%d (%s) drops this stream before any socket "
 			"sees it: the route back to %s is not through %s (ip route get %s); mcr "

@@ -161,7 +161,8 @@ else
 	if grep -Eq '^(E|W): ' "$WORK/lintian"; then
 		mcr_fail "$name" "$(grep -E '^(E|W): ' "$WORK/lintian")"
 	elif ! grep -vq '^running with root privileges' "$WORK/lintian" &&
-		lintian --show-overrides "$DEB" 2>&1 | grep -q '^O: mcr: statically-linked-binary'; then
+		lintian --show-overrides "$DEB" 2>&1 |
+		grep -q '^O: mcr: statically-linked-binary'; then
 		mcr_pass "$name"
 	else
 		mcr_fail "$name" "$(cat "$WORK/lintian")"

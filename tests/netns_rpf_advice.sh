@@ -57,7 +57,8 @@ S='-s 198.19.50.5'
 {
 rpf 1 1
 case_ "lib.sh's topology (strict, no route back): the line names the source" 1 \
-	'rp_filter=1 \(strict\) .*: no route back to 198\.19\.50\.5 \(ip route get 198\.19\.50\.5\)' $S
+	'rp_filter=1 \(strict\) .*: no route back to 198\.19\.50\.5 \(ip route get 198\.19\.50\.5' \
+	$S
 rpf 0 0
 case_ "rp_filter 0 on all and r0: nothing said, nothing dropped" 0 . $S
 rpf 0 1

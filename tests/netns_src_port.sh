@@ -48,7 +48,8 @@ test_src_port_seen() {
 		[ "$(cat "$WORK/b.peer")" = from=198.18.3.1:4000 ] && [ "$MCR_STATUS" = 0 ]; then
 		mcr_pass "$name"
 	else
-		mcr_fail "$name" "a: $(cat "$WORK/a.peer") b: $(cat "$WORK/b.peer") status $MCR_STATUS"
+		mcr_fail "$name" \
+			"a: $(cat "$WORK/a.peer") b: $(cat "$WORK/b.peer") status $MCR_STATUS"
 	fi
 }
 
@@ -81,7 +82,7 @@ test_taken_by_other() {
 		sleep 0.05
 	done
 	expect_relay "--src-port a port another socket holds: exit 75, one line" 75 \
-		'^mcr: --src-port 4000: Address already in use: another socket holds UDP port 4000' -- \
+		'^mcr: --src-port 4000: Address already in use: another socket holds UDP port' -- \
 		"$MCR" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 --src-port 4000
 	kill "$holder" 2>/dev/null
 	wait "$holder" 2>/dev/null

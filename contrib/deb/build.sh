@@ -32,7 +32,10 @@ esac
 gzip -9nf "$stage/usr/share/man/man1/mcr.1"
 install -d "$stage/usr/share/doc/mcr" "$stage/usr/share/lintian/overrides" "$stage/DEBIAN"
 install -m 644 "$top/LICENSE" "$stage/usr/share/doc/mcr/copyright"
-sed "s|@MAINTAINER@|$maintainer|" "$here/changelog" | gzip -9n >"$stage/usr/share/doc/mcr/changelog.gz"
+# The entry's signer is the package's maintainer; index(), as no character in a name is special.
+awk -v m="$maintainer" '{ i = index($0, "@MAINTAINER@") }
+	i { $0 = substr($0, 1, i - 1) m substr($0, i + 12) } 1' "$here/changelog" |
+	gzip -9n >"$stage/usr/share/doc/mcr/changelog.gz"
 chmod 644 "$stage/usr/share/doc/mcr/changelog.gz"
 install -m 644 "$here/lintian-overrides" "$stage/usr/share/lintian/overrides/mcr"
 install -m 755 "$here/postinst" "$here/prerm" "$here/postrm" "$stage/DEBIAN/"
