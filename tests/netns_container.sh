@@ -65,21 +65,23 @@ NOT_RAW=$(capsh --print | sed -n 's/^Bounding set =//p' | tr ',' '\n' | grep -vx
 # As a runtime starts the entrypoint: chrooted into ROOT, uid and gid 65534 and no other group,
 # bounding set {CAP_NET_RAW}. CX_AMBIENT=1 also raises it ambient (and inheritable), as a
 # runtime that sets ambient capabilities does; without it, only the file capability grants it.
-# CX_ROOT overrides the root filesystem. CX_PRE is put in front (e.g. setpriv --no-new-privs).
+# CX_ROOT overrides the root filesystem; CX_NNP=1 sets no_new_privs first. The command is left
+# in the array CX, /mcr's arguments to follow.
 cx_cmd() {
-	local amb=()
-	[ "${CX_AMBIENT:-0}" = 1 ] && amb=(--keep=1)
-	echo ${CX_PRE:-} capsh --chroot="${CX_ROOT:-$ROOT}" --drop="$NOT_RAW" "${amb[@]}" \
-		--groups=$CX_UID --gid=$CX_UID --uid=$CX_UID \
-		$([ "${CX_AMBIENT:-0}" = 1 ] && echo --caps=cap_net_raw+eip --addamb=cap_net_raw) \
-		--shell=/mcr --
+	CX=()
+	[ "${CX_NNP:-0}" = 1 ] && CX+=(setpriv --no-new-privs)
+	CX+=(capsh --chroot="${CX_ROOT:-$ROOT}" --drop="$NOT_RAW")
+	[ "${CX_AMBIENT:-0}" = 1 ] && CX+=(--keep=1)
+	CX+=(--groups="$CX_UID" --gid="$CX_UID" --uid="$CX_UID")
+	[ "${CX_AMBIENT:-0}" = 1 ] && CX+=(--caps=cap_net_raw+eip --addamb=cap_net_raw)
+	CX+=(--shell=/mcr --)
 }
 
 # start_cx ARGS...: like lib.sh's start_mcr, mcr run as cx_cmd says.
 start_cx() {
 	: >"$WORK/mcr.log"
-	# shellcheck disable=SC2046 # cx_cmd's words
-	ip netns exec "$RLY" $(cx_cmd) "$@" 2>"$WORK/mcr.log" &
+	cx_cmd
+	ip netns exec "$RLY" "${CX[@]}" "$@" 2>"$WORK/mcr.log" &
 	MCR_PID=$!
 	for _ in $(seq 100); do
 		grep -q ': relaying ' "$WORK/mcr.log" && return 0
@@ -129,8 +131,8 @@ CX_ROOT=$PLAIN CX_AMBIENT=1 relay_cx "uid 65534, CAP_NET_RAW ambient, no file ca
 expect_cx() {
 	local name=$1 want=$2 pattern=$3
 	shift 3
-	# shellcheck disable=SC2046 # cx_cmd's words
-	expect_relay "$name" "$want" "$pattern" -- $(cx_cmd) "$@"
+	cx_cmd
+	expect_relay "$name" "$want" "$pattern" -- "${CX[@]}" "$@"
 }
 ARGS=(-i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000)
 NEEDS='^mcr: packet socket: Operation not permitted \(mcr needs CAP_NET_RAW'
@@ -141,7 +143,7 @@ CX_ROOT=$PLAIN expect_cx "uid 65534, no capability: exit 77 naming CAP_NET_RAW" 
 
 # 7. no_new_privs (allowPrivilegeEscalation: false, --security-opt no-new-privileges) makes
 # exec ignore the file capability.
-CX_PRE="setpriv --no-new-privs" expect_cx \
+CX_NNP=1 expect_cx \
 	"no_new_privs ignores the file capability: exit 77 naming CAP_NET_RAW" 77 "$NEEDS" \
 	"${ARGS[@]}"
 
