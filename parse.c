@@ -71,7 +71,8 @@ static long long parse_num(const char *s, long long min, long long max)
 			return -1;
 		v = v * 10 + (*s - '0');
 	}
-	return v < min ? -1 : v;
+	/* The loop's check truncates toward 0 when max < 9: "6" against 5 ends here. */
+	return v < min || v > max ? -1 : v;
 }
 
 int parse_dscp(const char *s)
