@@ -904,28 +904,30 @@ interleaved_mode() {
 	local streams=$1 rate=$2 mode=$3 k n=$(($2 * DENSITY_S)) child0 ks0 tx c nrx=$1
 	local -a cpu0 rel0 wk0 rx_pids=()
 	[ "$mode" = none ] && nrx=0
-	for ((k = 1; k <= nrx; k++)); do
-		rm -f "$MCR_TMP/i$k.ready"
-		if [ "$mode" = kernel ]; then
-			ip netns exec "$RCV" "$MCR_RECEIVER" -g "239.0.1.$k:5000" -I v1 -n "$n" \
-				-w 1000 -T $((DENSITY_S * 3 + 15)) -R "$MCR_TMP/i$k.ready" \
-				>"$MCR_TMP/i$k.rx" 2>&1 &
-		else
-			ip netns exec "$RCV" "$MCR_RECEIVER" -g "198.18.2.2:$((6000 + k))" -n "$n" \
-				-w 1000 -T $((DENSITY_S * 3 + 15)) -R "$MCR_TMP/i$k.ready" \
-				>"$MCR_TMP/i$k.rx" 2>&1 &
-		fi
-		rx_pids+=($!)
-	done
-	for ((k = 1; k <= nrx; k++)); do
-		mcr_wait_file "$MCR_TMP/i$k.ready" 5 || say "interleaved: receiver $k not ready"
-	done
+	# The relays' counters first: a receiver gives up after -w of silence from its start, and
+	# asking 64 relays takes seconds on a busy host.
 	for ((k = 1; k <= ${#DENSITY_PIDS[@]}; k++)); do
 		c=$(counters "${DENSITY_PIDS[k - 1]}" "$MCR_TMP/d$k.log")
 		rel0[k]=$(echo "$c" | kv relayed)
 		wk0[k]=$(echo "$c" | kv wakeups)
 		cpu_ns "${DENSITY_PIDS[k - 1]}"
 		cpu0[k]=$CPU_NS
+	done
+	for ((k = 1; k <= nrx; k++)); do
+		rm -f "$MCR_TMP/i$k.ready"
+		if [ "$mode" = kernel ]; then
+			ip netns exec "$RCV" "$MCR_RECEIVER" -g "239.0.1.$k:5000" -I v1 -n "$n" \
+				-w 3000 -T $((DENSITY_S * 3 + 15)) -R "$MCR_TMP/i$k.ready" \
+				>"$MCR_TMP/i$k.rx" 2>&1 &
+		else
+			ip netns exec "$RCV" "$MCR_RECEIVER" -g "198.18.2.2:$((6000 + k))" -n "$n" \
+				-w 3000 -T $((DENSITY_S * 3 + 15)) -R "$MCR_TMP/i$k.ready" \
+				>"$MCR_TMP/i$k.rx" 2>&1 &
+		fi
+		rx_pids+=($!)
+	done
+	for ((k = 1; k <= nrx; k++)); do
+		mcr_wait_file "$MCR_TMP/i$k.ready" 5 || say "interleaved: receiver $k not ready"
 	done
 	children_cpu
 	child0=$CHILD_NS
