@@ -24,7 +24,7 @@ static const char usage_text[] =
 	"           [-t TTL] [--dscp N|NAME|keep] [-c COUNT] [--stats-interval SECS]\n"
 	"           [--stats-format kv|json] [--no-join] [--vlan ID] [-u USER]\n"
 	"           [--busy-poll USEC] [--duration SECS] [--ready-fd N]\n"
-	"           [--stats-file PATH] [--src-port PORT]\n"
+	"           [--stats-file PATH] [--src-port PORT] [--coalesce USEC]\n"
 	"       mcr -h | -V\n"
 	"\n"
 	"Capture the UDP stream GROUP:PORT arriving on IFACE before the kernel's reverse-path\n"
@@ -56,6 +56,9 @@ static const char usage_text[] =
 	"  -u, --user USER|UID:GID    become USER once the sockets are open\n"
 	"      --busy-poll USEC       spin up to USEC for the next frame before sleeping:\n"
 	"                             lower latency for sparse streams, for a busy CPU\n"
+	"      --coalesce USEC        hold a datagram up to USEC (or 500us, 2ms; at most\n"
+	"                             5ms) so one wake-up relays several: less CPU for\n"
+	"                             many streams on one host, at that much latency\n"
 	"  -h, --help                 this text\n"
 	"  -V, --version              the version\n"
 	"\n"
@@ -151,6 +154,7 @@ static size_t format_counters(char *line, size_t size, const struct mcr_config *
 	FIELD("tx_packets", c->tx_packets);
 	FIELD("tx_bytes", c->tx_bytes);
 	FIELD("tx_errors", c->tx_errors);
+	FIELD("wakeups", c->wakeups);
 	put(line, size, &n,
 	    json ? ",\"interval_s\":%" PRIu64 ".%03u" : " interval_s=%" PRIu64 ".%03u",
 	    interval_ms / 1000, (unsigned int)(interval_ms % 1000));

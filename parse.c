@@ -71,7 +71,8 @@ static long long parse_num(const char *s, long long min, long long max)
 			return -1;
 		v = v * 10 + (*s - '0');
 	}
-	return v < min ? -1 : v;
+	/* The loop's check truncates toward 0 when max < 9: "6" against 5 ends here. */
+	return v < min || v > max ? -1 : v;
 }
 
 int parse_dscp(const char *s)
@@ -232,11 +233,31 @@ static uint32_t parse_seconds_ms(const char *s)
 	return ms > STATS_INTERVAL_MAX_MS ? 0 : (uint32_t)ms;
 }
 
+/* Microseconds, bare or with "us", or milliseconds with "ms"; -1 when invalid or past max_us. */
+static long long parse_usec(const char *s, long long max_us)
+{
+	size_t n = strlen(s);
+	long long scale = 1, v;
+	char num[24];
+
+	if (n > 2 && (!strcmp(s + n - 2, "us") || !strcmp(s + n - 2, "ms"))) {
+		scale = s[n - 2] == 'm' ? 1000 : 1;
+		n -= 2;
+	}
+	if (n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	v = parse_num(num, 0, max_us / scale);
+	return v < 0 ? -1 : v * scale;
+}
+
 enum opt_id {
 	OPT_IN, OPT_GROUP, OPT_SOURCE, OPT_OUT, OPT_TTL, OPT_DSCP, OPT_COUNT, OPT_STATS_INTERVAL,
 	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION, OPT_VLAN, OPT_USER,
 	OPT_BUSY_POLL, OPT_DURATION, OPT_READY_FD, OPT_STATS_FILE,
 	OPT_SRC_PORT,
+	OPT_COALESCE,
 	OPT_COUNT_OF
 };
 
@@ -265,6 +286,7 @@ static const struct {
 	[OPT_READY_FD] = { "ready-fd", 0, true, false },
 	[OPT_STATS_FILE] = { "stats-file", 0, true, false },
 	[OPT_SRC_PORT] = { "src-port", 0, true, false },
+	[OPT_COALESCE] = { "coalesce", 0, true, false },
 };
 
 /* One line naming the culprit; the pointer to --help survives however long the culprit is. */
@@ -445,6 +467,13 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 				    "e.g. --ready-fd 3 3>FILE", flag);
 		cfg->ready_fd = (int)n;
 		break;
+	case OPT_COALESCE:
+		n = parse_usec(v, MCR_COALESCE_MAX_US);
+		if (n < 0)
+			return fail(err, "%s '%s': microseconds must be from 0 to %d (or 500us, 2ms)",
+				    flag, v, MCR_COALESCE_MAX_US);
+		cfg->coalesce_us = (uint32_t)n;
+		break;
 	case OPT_STATS_FILE:
 		/* mcr writes PATH.tmp beside it and renames it over PATH. */
 		if (!*v || strlen(v) >= STATS_FILE_MAX)
@@ -525,6 +554,9 @@ enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config
 		return fail(err, "missing -o DEST:PORT, where to relay the stream");
 	if (cfg->source.family && cfg->source.family != cfg->group.family)
 		return fail(err, "-s and -g: the source and the group must both be IPv4 or IPv6");
+	if (cfg->coalesce_us && cfg->busy_poll_us)
+		return fail(err, "--coalesce and --busy-poll: one waits on purpose, the other spins "
+			    "not to; give one");
 	return MCR_PARSE_RUN;
 }
 

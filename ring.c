@@ -49,6 +49,9 @@
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
+#ifndef IORING_FEAT_MIN_TIMEOUT
+#define IORING_FEAT_MIN_TIMEOUT (1U << 15)	/* Linux 6.12: getevents_arg.pad is min_wait_usec */
+#endif
 
 #define RING_BYTES (4u << 20)	/* packet ring: ~10 ms of 1500-byte frames at 250k pps */
 #define RING_BLOCK_BYTES (64u << 10)
@@ -61,6 +64,8 @@
 #define CTRL_BYTES (CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int)))
 #define PROBE_OPS 256		/* io_uring operations the probe has room for */
 #define FILTER_SNAPLEN 0x40000	/* "accept the whole frame" for the filter's return */
+#define WINDOW_EVENTS BATCH_MAX	/* completions that end a --coalesce window early */
+#define WINDOW_IDLE_S 3600	/* after a window nothing came in: sleep on, at most this long */
 
 /*
  * user_data: the kind in the top byte; a send also says which destination, whether it was a GSO
@@ -145,6 +150,10 @@ struct mcr_ring {
 	bool ready_sent;
 	bool file_due;		/* the stats file's timer fired */
 	bool admin_up;		/* the ingress was set up at start, carrier or not */
+
+	/* --coalesce */
+	bool window;		/* the last pass relayed and was not full: hold the next datagrams */
+	bool min_wait;		/* the kernel ends a wait after a minimum time (Linux 6.12) */
 };
 
 static uint64_t now_ns(void)
@@ -966,6 +975,14 @@ static int open_uring(struct mcr_ring *r)
 	ret = check_uring(r);
 	if (ret)
 		return ret;
+	if (r->cfg->coalesce_us && !(r->uring.features & IORING_FEAT_EXT_ARG)) {
+		struct utsname u;
+
+		return fail(MCR_EXIT_NOURING, "--coalesce: io_uring on Linux %s cannot wait with a "
+			    "timeout (Linux 5.11 can); run without --coalesce",
+			    uname(&u) == 0 ? u.release : "?");
+	}
+	r->min_wait = r->uring.features & IORING_FEAT_MIN_TIMEOUT;
 	files[FILE_INGRESS] = r->pkt_fd;
 	for (unsigned int i = 0; i < r->cfg->n_out; i++)
 		files[FILE_OUT0 + i] = r->out[i].fd;
@@ -1469,6 +1486,8 @@ static void relay_pass(struct mcr_ring *r)
 	}
 	if (reasm_pending(&r->reasm) && !r->reasm_armed)
 		arm_reasm(r);
+	/* A full pass means a busy ring: never hold datagrams then. */
+	r->window = r->cfg->coalesce_us && r->n_iov && r->held < r->batch_max;
 	if (r->n_runs)
 		queue_pass(r);
 }
@@ -1649,6 +1668,61 @@ static void busy_poll(struct mcr_ring *r)
 #endif
 }
 
+/* Handle every completion queued: 0, or an exit status. */
+static int reap(struct mcr_ring *r)
+{
+	struct io_uring_cqe *cqes[64];
+	unsigned int n;
+
+	while ((n = io_uring_peek_batch_cqe(&r->uring, cqes, 64)) > 0) {
+		for (unsigned int i = 0; i < n; i++) {
+			int ret = on_cqe(r, cqes[i]);
+
+			if (ret)
+				return ret;
+		}
+		io_uring_cq_advance(&r->uring, n);
+	}
+	return 0;
+}
+
+/*
+ * --coalesce: the last pass relayed and the ring is empty. Send that pass, then sleep until
+ * USEC from now or WINDOW_EVENTS completions, so what arrives meanwhile goes out in one wake-up.
+ * With the kernel's minimum wait (Linux 6.12) a window that nothing arrives in costs no
+ * wake-up: the wait goes on until the next event, which is relayed at once. Before 6.12 the
+ * window is a plain timeout, and a stream that stops costs one more wake-up.
+ */
+static int wait_window(struct mcr_ring *r)
+{
+	struct io_uring_getevents_arg arg = { 0 };
+	struct __kernel_timespec ts = { 0 };
+	int ret;
+
+	/* A minimum wait ends at once on completions left in the queue: the sends' go first. */
+	if (r->inflight) {
+		ret = io_uring_submit_and_get_events(&r->uring);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+			return fail(MCR_EXIT_OSERR, "io_uring_enter: %s", strerror(-ret));
+		ret = reap(r);
+		if (ret || r->inflight || r->stop || r->stats_due || r->file_due)
+			return ret;
+	}
+	if (r->min_wait) {
+		arg.pad = r->cfg->coalesce_us;	/* min_wait_usec */
+		ts.tv_sec = WINDOW_IDLE_S;
+	} else {
+		ts.tv_nsec = (long long)r->cfg->coalesce_us * 1000;
+	}
+	arg.ts = (uint64_t)(uintptr_t)&ts;
+	r->c.wakeups++;
+	if (syscall(__NR_io_uring_enter, r->uring.ring_fd, 0, WINDOW_EVENTS,
+		    IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg)) < 0 &&
+	    errno != ETIME && errno != EINTR && errno != EAGAIN && errno != EBUSY)
+		return fail(MCR_EXIT_OSERR, "io_uring_enter: %s", strerror(errno));
+	return reap(r);
+}
+
 enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 {
 	struct io_uring_cqe *cqes[64];
@@ -1697,9 +1771,20 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 			busy_poll(r);
 			more = frame_ready(r);
 		}
+		if (r->window && !more && !r->stop) {
+			r->window = false;
+			ret = wait_window(r);
+			if (ret) {
+				*exit_code = ret;
+				return MCR_EVENT_EXIT;
+			}
+			continue;
+		}
 		want = r->inflight;
 		if (!more && !r->stop && !(r->inflight && r->cfg->busy_poll_us))
 			want++;
+		if (want > r->inflight)
+			r->c.wakeups++;
 		ret = want ? io_uring_submit_and_wait(&r->uring, want) :
 			     io_uring_submit_and_get_events(&r->uring);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {

@@ -11,6 +11,7 @@
 #   direct   no relay: a receiver in RLY joined on r0, rp_filter off. The latency baseline.
 #   mcr      mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000; rp_filter=1, no route back.
 #   mcr-bp   the same with --busy-poll 200: latency bought with a CPU that spins.
+#   mcr-co   the same with --coalesce 500 (BENCH_COALESCE_US): CPU bought with latency.
 #   socat    socat from a socket joined on r0 to 198.18.2.2:6000; needs rp_filter off and a route.
 #   kernel   multicast routing r0 -> r1 installed by smcrouted; the receiver joins on v1.
 #   direct6  IPv6, no relay: a receiver in RLY joined to [ff3e::1234]:5000 on r0. mcr6's baseline.
@@ -24,9 +25,25 @@
 #   BENCH_RATES    offered pps; 0 is as fast as the sender goes    (10000 ... 400000 0)
 #   BENCH_SIZES    UDP payload bytes                               (64 1316 1472)
 #   BENCH_REPS     runs per cell; the table shows medians          (3)
-#   BENCH_METHODS  some of: direct mcr mcr-bp socat kernel direct6 mcr6    (all seven)
+#   BENCH_METHODS  some of: direct mcr mcr-bp mcr-co socat kernel direct6 mcr6    (all eight)
 #   BENCH_MAX_N    datagrams per run at most; a paced run is also at most 2 s   (150000)
-#   BENCH_EXTRAS   some of: density footprint wake tuned           (all four)
+#   BENCH_EXTRAS   some of: density interleaved taps footprint wake tuned      (all six)
+#   BENCH_ONLY     extras to run alone, without the method table: e.g. "interleaved taps"
+#   BENCH_COALESCE_US  mcr-co's --coalesce                         (500)
+#   BENCH_DENSITY_SETS  interleaved: STREAMSxPPS each, the --coalesce of its coalesced rows
+#                  after a colon                                   (32x5000:2000 64x2500:2000)
+#
+#   density      32 relays, one stream each, each stream from its own sender process: the
+#                scheduler hands each relay its stream in bursts (the kind case).
+#   interleaved  the streams as independent sources put them on the wire: one sender
+#                round-robin over the groups, so each relay sees its next datagram one
+#                stream interval after the last. Rows: the sender alone (no relay: what the
+#                host carries on its own), mcr, mcr --coalesce, and kernel forwarding where
+#                the kernel has multicast routing.
+#   taps         every frame on the ingress visits every packet socket bound there: one
+#                stream at 50k pps through one relay, with 0, 32 and 64 idle relays of
+#                other groups on the same interface; the sender's CPU per datagram (it runs
+#                the receive softirq on veth) against N.
 #
 #   wake     what waking a sleeping process costs on this host (tests/wake), across CPUs and on
 #            one, with and without the CPUs held out of deep idle: the floor under the latency
@@ -43,9 +60,14 @@ set -u
 RATES=${BENCH_RATES:-"10000 50000 100000 200000 400000 0"}
 SIZES=${BENCH_SIZES:-"64 1316 1472"}
 REPS=${BENCH_REPS:-3}
-METHODS=${BENCH_METHODS:-"direct mcr mcr-bp socat kernel direct6 mcr6"}
+METHODS=${BENCH_METHODS:-"direct mcr mcr-bp mcr-co socat kernel direct6 mcr6"}
 MAX_N=${BENCH_MAX_N:-150000}
-EXTRAS=${BENCH_EXTRAS-"density footprint wake tuned"}
+EXTRAS=${BENCH_EXTRAS-"density interleaved taps footprint wake tuned"}
+if [ -n "${BENCH_ONLY:-}" ]; then
+	METHODS='' EXTRAS=$BENCH_ONLY
+fi
+COALESCE_US=${BENCH_COALESCE_US:-500}
+DENSITY_SETS=${BENCH_DENSITY_SETS:-"32x5000:2000 64x2500:2000"}
 
 GROUP=239.0.0.1:5000
 OUT=198.18.2.2:6000		# mcr's and socat's destination: the receiver in RCV
@@ -65,6 +87,9 @@ DENSITY_STREAMS=32
 DENSITY_RATE=5000		# pps per stream
 DENSITY_S=5
 DENSITY_SIZE=1316
+TAPS_N="0 32 64"		# idle relays beside the one that relays
+TAPS_RATE=50000
+TAPS_COUNT=150000		# datagrams per taps run: 3 s at TAPS_RATE
 START_TRIALS=5
 START_RATE=10000		# pps while mcr starts: one datagram every 100 us
 LOAD_RATE=100000		# pps for the RSS under load
@@ -105,10 +130,11 @@ function med(c, f,   i, k, a) {
 
 say() { echo "bench: $*" >&2; }
 
-for v in "$REPS" "$MAX_N" $RATES $SIZES; do
+for v in "$REPS" "$MAX_N" "$COALESCE_US" $RATES $SIZES; do
 	case $v in
 	'' | *[!0-9]*)
-		echo "bench: '$v' is not a number (BENCH_RATES, BENCH_SIZES, BENCH_REPS, BENCH_MAX_N)" >&2
+		echo "bench: '$v' is not a number (BENCH_RATES, BENCH_SIZES, BENCH_REPS, BENCH_MAX_N," \
+			"BENCH_COALESCE_US)" >&2
 		exit 2
 		;;
 	esac
@@ -122,12 +148,20 @@ done
 
 for x in $EXTRAS; do
 	case $x in
-	density | footprint | wake | tuned) ;;
+	density | interleaved | taps | footprint | wake | tuned) ;;
 	*)
-		echo "bench: extra $x: want density, footprint, wake or tuned (BENCH_EXTRAS)" >&2
+		echo "bench: extra $x: want density, interleaved, taps, footprint, wake or tuned" \
+			"(BENCH_EXTRAS, BENCH_ONLY)" >&2
 		exit 2
 		;;
 	esac
+done
+for d in $DENSITY_SETS; do
+	if ! [[ $d =~ ^[1-9][0-9]*x[1-9][0-9]*:[0-9]+$ ]]; then
+		echo "bench: density set $d: want STREAMSxPPS:COALESCE_US, e.g. 32x5000:2000" \
+			"(BENCH_DENSITY_SETS)" >&2
+		exit 2
+	fi
 done
 
 mcr_require_root
@@ -136,19 +170,29 @@ if [ ! -x "$MCR_BIN" ]; then
 	echo "bench: $MCR_BIN not built (make mcr)" >&2
 	exit 1
 fi
+# kernel_forwarding: true when this kernel has multicast routing. Without it (no
+# CONFIG_IP_MROUTE) MRT_INIT fails with ENOPROTOOPT, smcrouted logs that the kernel lacks IGMP
+# support and carries on forwarding nothing, and a row of zeros would follow.
+KERNEL_NA=
+KERNEL_NA_TEXT="kernel forwarding: not available on this kernel (no multicast routing:"\
+" MRT_INIT fails with ENOPROTOOPT)"
+kernel_forwarding() { [ -e /proc/net/ip_mr_vif ]; }
+
 methods=
 for m in $METHODS; do
 	case $m in
-	direct | mcr | mcr-bp) ;;
+	direct | mcr | mcr-bp | mcr-co) ;;
 	direct6 | mcr6)
 		[ -e /proc/net/if_inet6 ] || { say "no IPv6 in this kernel: $m skipped"; continue; }
 		;;
 	socat) command -v socat >/dev/null || { say "socat not installed: skipped"; continue; } ;;
 	kernel)
 		command -v smcrouted >/dev/null || { say "smcrouted not installed: skipped"; continue; }
+		kernel_forwarding || { KERNEL_NA=1; say "$KERNEL_NA_TEXT"; continue; }
 		;;
 	*)
-		echo "bench: method $m: want direct, mcr, mcr-bp, socat, kernel, direct6 or mcr6" >&2
+		echo "bench: method $m: want direct, mcr, mcr-bp, mcr-co, socat, kernel, direct6 or" \
+			"mcr6" >&2
 		exit 2
 		;;
 	esac
@@ -284,7 +328,7 @@ backlog_drops() {
 relay_drops() {
 	local c
 	case $1 in
-	mcr | mcr-bp | mcr6)
+	mcr | mcr-bp | mcr-co | mcr6)
 		c=$(counters "$RELAY_PID" "$RELAY_LOG")
 		echo $(($(echo "$c" | kv kernel_drops) + $(echo "$c" | kv tx_errors)))
 		;;
@@ -384,6 +428,11 @@ start_relay() {
 		start_mcr_relay -i r0 -g "$GROUP" -o "$OUT" --busy-poll "$BUSY_POLL_US" || return 1
 		RX_NS=$RCV RX_AT=$OUT RX_IF=
 		;;
+	mcr-co)
+		rly_strict
+		start_mcr_relay -i r0 -g "$GROUP" -o "$OUT" --coalesce "$COALESCE_US" || return 1
+		RX_NS=$RCV RX_AT=$OUT RX_IF=
+		;;
 	# IPv6 has no rp_filter: the IPv4 mode of RLY does not matter to these two.
 	direct6)
 		TX_AT=$GROUP6 TX_SRC=$SRC6
@@ -420,6 +469,11 @@ start_relay() {
 		RELAY_PID=$!
 		mcr_wait_file "$MCR_TMP/smcroute.pid" 5 ||
 			{ say "smcrouted did not start: $(cat "$log")"; return 1; }
+		if grep -q 'not even support IGMP' "$log"; then
+			KERNEL_NA=1
+			say "$KERNEL_NA_TEXT"
+			return 1
+		fi
 		RX_NS=$RCV RX_AT=$GROUP RX_IF=v1
 		;;
 	esac
@@ -505,7 +559,7 @@ run_one() {
 # report: markdown from $RAW on stdout.
 report() {
 	awk -F'\t' -v methods="$METHODS" -v sizes="$SIZES" -v rates="$RATES" -v tck="$CLK_TCK" \
-	    -v v6max="$V6_MAX_SIZE" -v bp="$BUSY_POLL_US" "$AWK_MEDIAN"'
+	    -v v6max="$V6_MAX_SIZE" -v bp="$BUSY_POLL_US" -v co="$COALESCE_US" "$AWK_MEDIAN"'
 	function fmt(x, spec) { return x == "-" ? "-" : sprintf(spec, x) }
 	# Never rounds a lossy cell up to 100.
 	function pct(x) { return x == "-" ? "-" : sprintf("%.2f", int(x * 100) / 100) }
@@ -614,6 +668,20 @@ report() {
 			if (line != "")
 				printf "  - mcr-bp vs mcr (--busy-poll %s), lat avg and relay CPU ns/pkt" \
 				    " at each offered rate: %s\n", bp, line
+			# Coalescing: the CPU it saves against the latency it adds (at most co us).
+			line = ""
+			for (d = 1; d <= nr; d++) {
+				r = R[d]; cm = "mcr" SUBSEP s SUBSEP r; cc = "mcr-co" SUBSEP s SUBSEP r
+				if (runs[cm] && runs[cc])
+					line = line (line == "" ? "" : "; ") offered(r) ": " \
+					    fmt(med(cc, "lat"), "%.1f") "/" fmt(med(cc, "p99"), "%.1f") \
+					    " vs " fmt(med(cm, "lat"), "%.1f") "/" fmt(med(cm, "p99"), "%.1f") \
+					    " us, " fmt(med(cc, "cpu"), "%.0f") " vs " \
+					    fmt(med(cm, "cpu"), "%.0f") " ns"
+			}
+			if (line != "")
+				printf "  - mcr-co vs mcr (--coalesce %s), lat avg/p99 and relay CPU" \
+				    " ns/pkt at each offered rate: %s\n", co, line
 			if (("mcr" in lr) && ("socat" in lr)) {
 				if (lr["mcr"] != "" && lr["socat"] != "")
 					printf "  - mcr/socat lossless rate, as sent: %.2f\n", \
@@ -752,7 +820,8 @@ density_run() {
 		while ((getline line < hostfile) > 0) {
 			split(line, h, " "); host[h[1]] = h[2]
 		}
-		printf "\n## Density: %d mcr processes on one ingress, %d pps x %d B each, %d s\n\n", \
+		printf "\n## Density, bursty: %d mcr processes on one ingress, %d pps x %d B each, %d s," \
+		    " one sender process per stream\n\n", \
 		    streams, rate, size, secs
 		print "| streams sent | relayed (all) | delivered % | CPU ns/pkt per relay min / median / max" \
 		    " | CPU ms, all relays | CPU ms, the idle relays (max of one) | total CPU ns/pkt | RSS KiB, all relays | slowest sender s |"
@@ -779,6 +848,288 @@ density_run() {
 		}
 		printf "\nIdle RSS of all %d relays together, before any traffic: %d KiB.\n", streams, rss_idle
 	}' "$RESULT_DIR/density.tsv"
+}
+
+# --- Interleaved density: the streams as independent sources put them on the wire.
+
+# dense_start K [COALESCE_US]: K relays in RLY, 239.0.1.k:5000 to 198.18.2.2:6000+k, in
+# DENSITY_PIDS, their logs d$k.log.
+dense_start() {
+	local k
+	for ((k = 1; k <= $1; k++)); do
+		ip netns exec "$RLY" "$MCR_BIN" -i r0 -g "239.0.1.$k:5000" \
+			-o "198.18.2.2:$((6000 + k))" ${2:+--coalesce "$2"} 2>"$MCR_TMP/d$k.log" &
+		DENSITY_PIDS+=($!)
+	done
+	for ((k = 1; k <= $1; k++)); do
+		wait_for_line "$MCR_TMP/d$k.log" ': relaying ' "${DENSITY_PIDS[k - 1]}" && continue
+		say "interleaved: mcr $k did not start: $(cat "$MCR_TMP/d$k.log")"
+		return 1
+	done
+}
+
+dense_stop() {
+	local p
+	for p in "${DENSITY_PIDS[@]}"; do
+		stop_pid "$p"
+	done
+	DENSITY_PIDS=()
+}
+
+# kernel_start K: smcrouted forwarding 239.0.1.1..K from r0 to r1 (RELAY_PID); 1 if the kernel
+# cannot.
+kernel_start() {
+	local k log=$MCR_TMP/smcroute-dense.log
+	kernel_forwarding && command -v smcrouted >/dev/null || return 1
+	rly_routable
+	{
+		echo "phyint r0 enable"
+		echo "phyint r1 enable"
+		for ((k = 1; k <= $1; k++)); do
+			echo "mroute from r0 group 239.0.1.$k to r1"
+		done
+	} >"$MCR_TMP/smcroute-dense.conf"
+	rm -f "$MCR_TMP/smcroute-dense.pid"
+	ip netns exec "$RLY" smcrouted -n -N -c 0 -f "$MCR_TMP/smcroute-dense.conf" \
+		-u "$MCR_TMP/smcroute-dense.sock" -P "$MCR_TMP/smcroute-dense.pid" >"$log" 2>&1 &
+	RELAY_PID=$!
+	mcr_wait_file "$MCR_TMP/smcroute-dense.pid" 5 && ! grep -q 'not even support IGMP' "$log"
+}
+
+# interleaved_mode K RATE MODE: one run of K streams x RATE pps, MODE none (the sender alone),
+# mcr, mcr-co (--coalesce CO_US) or kernel; relays already running. Appends per-relay lines
+# "K RATE MODE k cpu_ns relayed wakeups unique" to interleaved.tsv and one line
+# "K RATE MODE host sent pps seconds other_cpu_ns" for the run.
+interleaved_mode() {
+	local streams=$1 rate=$2 mode=$3 k n=$(($2 * DENSITY_S)) child0 ks0 tx c nrx=$1
+	local -a cpu0 rel0 wk0 rx_pids=()
+	[ "$mode" = none ] && nrx=0
+	# The relays' counters first: a receiver gives up after -w of silence from its start, and
+	# asking 64 relays takes seconds on a busy host.
+	for ((k = 1; k <= ${#DENSITY_PIDS[@]}; k++)); do
+		c=$(counters "${DENSITY_PIDS[k - 1]}" "$MCR_TMP/d$k.log")
+		rel0[k]=$(echo "$c" | kv relayed)
+		wk0[k]=$(echo "$c" | kv wakeups)
+		cpu_ns "${DENSITY_PIDS[k - 1]}"
+		cpu0[k]=$CPU_NS
+	done
+	for ((k = 1; k <= nrx; k++)); do
+		rm -f "$MCR_TMP/i$k.ready"
+		if [ "$mode" = kernel ]; then
+			ip netns exec "$RCV" "$MCR_RECEIVER" -g "239.0.1.$k:5000" -I v1 -n "$n" \
+				-w 3000 -T $((DENSITY_S * 3 + 15)) -R "$MCR_TMP/i$k.ready" \
+				>"$MCR_TMP/i$k.rx" 2>&1 &
+		else
+			ip netns exec "$RCV" "$MCR_RECEIVER" -g "198.18.2.2:$((6000 + k))" -n "$n" \
+				-w 3000 -T $((DENSITY_S * 3 + 15)) -R "$MCR_TMP/i$k.ready" \
+				>"$MCR_TMP/i$k.rx" 2>&1 &
+		fi
+		rx_pids+=($!)
+	done
+	for ((k = 1; k <= nrx; k++)); do
+		mcr_wait_file "$MCR_TMP/i$k.ready" 5 || say "interleaved: receiver $k not ready"
+	done
+	children_cpu
+	child0=$CHILD_NS
+	ksoftirqd_ns
+	ks0=$KSOFTIRQD_NS
+	ip netns exec "$SND" "$MCR_SENDER" -d 239.0.1.1:5000 -G "$streams" -I s0 -n "$n" \
+		-r "$rate" -l "$DENSITY_SIZE" -s 1 -T $((DENSITY_S * 3)) >"$MCR_TMP/i.tx" 2>&1
+	((${#rx_pids[@]})) && wait "${rx_pids[@]}"
+	children_cpu
+	ksoftirqd_ns
+	tx=$(tail -n 1 "$MCR_TMP/i.tx")
+	for ((k = 1; k <= ${#DENSITY_PIDS[@]}; k++)); do
+		cpu_ns "${DENSITY_PIDS[k - 1]}"
+		c=$(counters "${DENSITY_PIDS[k - 1]}" "$MCR_TMP/d$k.log")
+		printf '%s %s %s %s %s %s %s %s\n' "$streams" "$rate" "$mode" "$k" \
+			"$((CPU_NS - cpu0[k]))" "$(($(echo "$c" | kv relayed) - rel0[k]))" \
+			"$(($(echo "$c" | kv wakeups) - wk0[k]))" "$(kv unique <"$MCR_TMP/i$k.rx")"
+	done >>"$RESULT_DIR/interleaved.tsv"
+	if [ "$mode" = kernel ]; then
+		for ((k = 1; k <= streams; k++)); do
+			echo "$streams $rate $mode $k - - - $(kv unique <"$MCR_TMP/i$k.rx")"
+		done >>"$RESULT_DIR/interleaved.tsv"
+	fi
+	printf '%s %s %s host %s %s %s %s %s\n' "$streams" "$rate" "$mode" "$(echo "$tx" | kv sent)" \
+		"$(echo "$tx" | kv pps)" "$(echo "$tx" | kv seconds)" \
+		"$((CHILD_NS - child0 + KSOFTIRQD_NS - ks0))" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+		>>"$RESULT_DIR/interleaved.tsv"
+	say "interleaved: $streams x $rate pps, $mode: $tx"
+	sleep 1
+}
+
+interleaved_run() {
+	local set streams rate co
+	: >"$RESULT_DIR/interleaved.tsv"
+	for set in $DENSITY_SETS; do
+		streams=${set%%x*} rate=${set#*x} co=${set#*:}
+		rate=${rate%%:*}
+		say "interleaved: $streams streams x $rate pps, one sender round-robin"
+		rly_strict
+		interleaved_mode "$streams" "$rate" none
+		dense_start "$streams" && interleaved_mode "$streams" "$rate" mcr
+		dense_stop
+		dense_start "$streams" "$co" && interleaved_mode "$streams" "$rate" "mcr-co$co"
+		dense_stop
+		if kernel_start "$streams"; then
+			interleaved_mode "$streams" "$rate" kernel
+		else
+			echo "$streams $rate kernel na" >>"$RESULT_DIR/interleaved.tsv"
+		fi
+		stop_relay
+		rly_strict
+	done
+	awk -v size="$DENSITY_SIZE" -v secs="$DENSITY_S" -v na="$KERNEL_NA_TEXT" "$AWK_MEDIAN"'
+	$4 == "na" { na_seen[$1 " " $2] = 1; next }
+	{
+		key = $1 " " $2; if (!(key in order)) { order[key] = ++nk; K[nk] = key }
+		m = $3; if (!((key, m) in seen)) { seen[key, m] = 1; mo[key, ++nm[key]] = m }
+	}
+	$4 == "host" {
+		sent[key, m] = $5; pps[key, m] = $6; secs_[key, m] = $7; other[key, m] = $8
+		load[key, m] = $9 " " $10 " " $11
+		next
+	}
+	{
+		c = key SUBSEP m
+		if ($5 != "-") {
+			n = ++nr[c]; cpu[c] += $5; rel[c] += $6
+			if ($6 > 0) { pk[c, n] = $5 / $6; pw[c, n] = $7 > 0 ? $6 / $7 : 0 }
+		}
+		got[c] += $8; gotk[c, $4] = $8
+	}
+	# The worst stream, delivered of sent: datagram i of the run went to stream i % K + 1.
+	function worst(c, S, K,   k, e, w, x) {
+		w = 100
+		for (k = 1; k <= K; k++) {
+			e = S >= k ? int((S - k) / K) + 1 : 0
+			x = e ? 100 * gotk[c, k] / e : 100
+			if (x < w) w = x
+		}
+		return w
+	}
+	function medof(arr, c, k,   i, a) {
+		for (i = 1; i <= k; i++) a[i] = arr[c, i]
+		sortv(a, k)
+		return k ? (k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2) : "-"
+	}
+	function minmax(arr, c, k, want,   i, x) {
+		x = arr[c, 1]
+		for (i = 2; i <= k; i++)
+			if ((want == "min" && arr[c, i] < x) || (want == "max" && arr[c, i] > x)) x = arr[c, i]
+		return x
+	}
+	END {
+		printf "\n## Density, interleaved: one sender round-robin over the groups, %d B, %d s\n\n", \
+		    size, secs
+		print "Each relay sees its next datagram one stream interval after the last, as from" \
+		    " independent sources. none = the sender alone, no relay: what the host carries on" \
+		    " its own. Relay CPU per datagram over the relays; per wake-up = relayed / wakeups" \
+		    " (median); total CPU = sender, receivers, ksoftirqd and relays per delivered" \
+		    " datagram."
+		print ""
+		print "| streams x pps | relay | sender pps | % of none | delivered % (worst stream) |" \
+		    " relay CPU ns/pkt min / median / max | per wake-up | CPU ms, all relays |" \
+		    " total CPU ns/pkt | load avg |"
+		print "|---|---|--:|--:|--:|--:|--:|--:|--:|---|"
+		for (i = 1; i <= nk; i++) {
+			key = K[i]; split(key, kr, " ")
+			base = pps[key, "none"]
+			for (j = 1; j <= nm[key]; j++) {
+				m = mo[key, j]; c = key SUBSEP m; k = nr[c]
+				printf "| %d x %d | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n", kr[1], kr[2],
+				    m, pps[key, m], (base > 0 ? sprintf("%.1f", 100 * pps[key, m] / base) : "-"),
+				    (m == "none" ? "-" : sprintf("%.3f (%.3f)",
+					(sent[key, m] ? 100 * got[c] / sent[key, m] : 0),
+					worst(c, sent[key, m], kr[1]))),
+				    (k ? sprintf("%.0f / %.0f / %.0f", minmax(pk, c, k, "min"), medof(pk, c, k),
+					minmax(pk, c, k, "max")) : "-"),
+				    (k ? sprintf("%.1f", medof(pw, c, k)) : "-"),
+				    (k ? sprintf("%.0f", cpu[c] / 1e6) : "-"),
+				    (got[c] ? sprintf("%.0f", (other[key, m] + cpu[c]) / got[c]) : "-"),
+				    load[key, m]
+			}
+			if (na_seen[key])
+				printf "| %d x %d | kernel | %s |\n", kr[1], kr[2], na
+		}
+	}' "$RESULT_DIR/interleaved.tsv"
+}
+
+# --- Taps: what each packet socket on the ingress costs every frame that arrives there.
+
+# taps_run: one stream through one relay, with N idle relays of other groups on r0; BENCH_REPS
+# rounds over the Ns, medians.
+taps_run() {
+	local idle k cpu0 cpu1 child0 rx tx got rep
+	: >"$RESULT_DIR/taps.tsv"
+	rly_strict
+	for ((rep = 1; rep <= REPS; rep++)); do for idle in $TAPS_N; do
+		for ((k = 1; k <= idle; k++)); do
+			ip netns exec "$RLY" "$MCR_BIN" -i r0 -g "239.0.2.$k:5000" \
+				-o "198.18.2.2:$((7000 + k))" 2>"$MCR_TMP/t$k.log" &
+			DENSITY_PIDS+=($!)
+		done
+		for ((k = 1; k <= idle; k++)); do
+			wait_for_line "$MCR_TMP/t$k.log" ': relaying ' "${DENSITY_PIDS[k - 1]}" ||
+				say "taps: idle mcr $k did not start"
+		done
+		: >"$RELAY_LOG"
+		start_mcr_relay -i r0 -g "$GROUP" -o "$OUT" || { dense_stop; continue; }
+		rm -f "$MCR_TMP/rx.ready"
+		ip netns exec "$RCV" "$MCR_RECEIVER" -g "$OUT" -n "$TAPS_COUNT" -w "$RX_IDLE_MS" \
+			-T 20 -R "$MCR_TMP/rx.ready" >"$MCR_TMP/rx.out" 2>&1 &
+		rx=$!
+		mcr_wait_file "$MCR_TMP/rx.ready" 5 || say "taps: receiver not ready"
+		cpu_ns "$RELAY_PID"
+		cpu0=$CPU_NS
+		children_cpu
+		child0=$CHILD_NS
+		# Reaped alone, before the receiver: CHILD_NS moves by the sender's CPU only.
+		ip netns exec "$SND" "$MCR_SENDER" -d "$GROUP" -I s0 -n "$TAPS_COUNT" \
+			-r "$TAPS_RATE" -l "$DENSITY_SIZE" -T 15 >"$MCR_TMP/tx.out" 2>&1
+		children_cpu
+		wait "$rx"
+		cpu_ns "$RELAY_PID"
+		cpu1=$CPU_NS
+		tx=$(tail -n 1 "$MCR_TMP/tx.out")
+		got=$(kv unique <"$MCR_TMP/rx.out")
+		echo "$idle $(echo "$tx" | kv sent) ${got:-0} $((CHILD_NS - child0)) $((cpu1 - cpu0))" \
+			"$(cut -d' ' -f1 /proc/loadavg)" >>"$RESULT_DIR/taps.tsv"
+		say "taps: $idle idle relays, rep $rep: $tx, delivered ${got:-0}"
+		stop_relay
+		dense_stop
+		sleep 1
+	done; done
+	awk -v rate="$TAPS_RATE" -v size="$DENSITY_SIZE" -v reps="$REPS" "$AWK_MEDIAN"'
+	BEGIN {
+		printf "\n## Taps: one stream at %d pps x %d B, N idle relays of other groups on the" \
+		    " same ingress\n\n", rate, size
+		print "Every frame visits every packet socket bound to the interface; on veth the" \
+		    " sender runs the receive softirq, so its CPU per datagram carries that cost."
+		print ""
+		printf "Medians of %d rounds.\n\n", reps
+		print "| idle relays N | sent | delivered % | sender CPU ns/pkt | per idle relay ns/pkt" \
+		    " | relay CPU ns/pkt | load avg (min-max) |"
+		print "|--:|--:|--:|--:|--:|--:|--:|"
+	}
+	{
+		c = $1; if (!(c in runs)) N[++nn] = c
+		i = ++runs[c]
+		v[c, i, "sent"] = $2; v[c, i, "deliv"] = $2 ? 100 * $3 / $2 : 0
+		v[c, i, "snd"] = $2 ? $4 / $2 : 0; v[c, i, "rly"] = $3 ? $5 / $3 : 0
+		if (!(c in lo) || $6 < lo[c]) lo[c] = $6
+		if ($6 > hi[c]) hi[c] = $6
+	}
+	END {
+		for (j = 1; j <= nn; j++) {
+			c = N[j]; s = med(c, "snd")
+			if (c == 0) s0 = s
+			printf "| %d | %.0f | %.2f | %.0f | %s | %.0f | %s-%s |\n", c, med(c, "sent"),
+			    med(c, "deliv"), s, (c > 0 && s0 != "" ? sprintf("%.0f", (s - s0) / c) : "-"),
+			    med(c, "rly"), lo[c], hi[c]
+		}
+	}' "$RESULT_DIR/taps.tsv"
 }
 
 # --- Footprint: binary, memory, time to the first relayed datagram.
@@ -1011,7 +1362,8 @@ done
 	echo "$(uname -sr), $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' \
 		/proc/cpuinfo)), no pinning; $REPS reps per cell, medians; N = min($MAX_N," \
 		"${RUN_S} s of stream) datagrams per run."
-	echo "CPU ns/pkt: the relay process's CPU time (all threads, /proc/PID/task/*/schedstat)" \
+	[ -n "$METHODS" ] &&
+		echo "CPU ns/pkt: the relay process's CPU time (all threads, /proc/PID/task/*/schedstat)" \
 		"per delivered datagram; '-' for direct and for kernel forwarding, which runs in" \
 		"softirq. total CPU ns/pkt: sender + receiver (rusage) + relay + ksoftirqd per" \
 		"delivered datagram: all the work of the path, since the kernel's receive work for a" \
@@ -1021,7 +1373,8 @@ done
 		"(direct6's for mcr6). IPv6 rows (direct6, mcr6) carry at most $V6_MAX_SIZE bytes," \
 		"a 1500-byte frame less 40 of IPv6 and 8 of UDP header: their size column says what" \
 		"they ran, $V6_MAX_SIZE where the IPv4 rows have a larger size. mcr-bp is mcr with" \
-		"--busy-poll $BUSY_POLL_US: its relay CPU includes the spinning." \
+		"--busy-poll $BUSY_POLL_US: its relay CPU includes the spinning. mcr-co is mcr with" \
+		"--coalesce $COALESCE_US: it may hold a datagram that long to relay several per wake-up." \
 		"RSS: the relay process after the run (smcrouted for kernel). Drops, medians:" \
 		"relay = mcr's kernel_drops + tx_errors or socat's socket RcvbufErrors +" \
 		"SndbufErrors; rx = the receiver's socket RcvbufErrors; backlog = the CPUs' input" \
@@ -1034,10 +1387,15 @@ done
 		echo "no git")); before the runs the host was ${BACKGROUND_PCT}% busy (of one CPU)" \
 		"with $OTHER_NETNS network namespaces not ours."
 	echo
-	report
+	echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
+	[ -n "$KERNEL_NA" ] && echo && echo "$KERNEL_NA_TEXT."
+	echo
+	[ -n "$METHODS" ] && report
 	for x in $EXTRAS; do
 		case $x in
 		density) density_run ;;
+		interleaved) interleaved_run ;;
+		taps) taps_run ;;
 		footprint) footprint_run ;;
 		wake) wake_run ;;
 		tuned) tuned_run ;;

@@ -807,6 +807,77 @@ START_TEST(test_args_error_long_culprit)
 }
 END_TEST
 
+/* --coalesce: microseconds, bare or with us, or ms; 0 (off) unless given; 0 to 5000. */
+START_TEST(test_args_coalesce)
+{
+	static const struct {
+		const char *v;
+		uint32_t us;
+	} ok[] = {
+		{ "0", 0 },	 { "1", 1 },	   { "500", 500 },   { "500us", 500 },
+		{ "2ms", 2000 }, { "2000", 2000 }, { "0ms", 0 },     { "0us", 0 },
+		{ "5ms", 5000 }, { "5000", 5000 }, { "5000us", 5000 }, { "007", 7 },
+	};
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.coalesce_us, 0);
+	ck_assert_uint_eq(MCR_COALESCE_MAX_US, 5000);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_msg(PARSE(&cfg, err, BASE, "--coalesce", ok[i].v) == MCR_PARSE_RUN,
+			      "--coalesce %s: %s", ok[i].v, err);
+		ck_assert_uint_eq(cfg.coalesce_us, ok[i].us);
+	}
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--coalesce=2ms"), MCR_PARSE_RUN);
+	ck_assert_uint_eq(cfg.coalesce_us, 2000);
+	/* Off goes with --busy-poll; only a real wait conflicts with spinning. */
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--coalesce", "0", "--busy-poll", "5"),
+			 MCR_PARSE_RUN);
+}
+END_TEST
+
+/* --coalesce refused: each message names the value, or both options when they conflict. */
+static const struct arg_error coalesce_errors[] = {
+	{ { BASE, "--coalesce", "5001" }, "'5001'", "5000" },
+	{ { BASE, "--coalesce", "5001us" }, "'5001us'", NULL },
+	{ { BASE, "--coalesce", "6ms" }, "'6ms'", NULL },
+	{ { BASE, "--coalesce", "1000ms" }, "'1000ms'", NULL },
+	{ { BASE, "--coalesce", "4294967296" }, "'4294967296'", NULL },
+	{ { BASE, "--coalesce", "18446744073709551617" }, "'18446744073709551617'", NULL },
+	{ { BASE, "--coalesce", "99999999999999999999999999ms" },
+	  "'99999999999999999999999999ms'", NULL },
+	{ { BASE, "--coalesce", "9223372036854775807ms" }, "'9223372036854775807ms'", NULL },
+	{ { BASE, "--coalesce", "-1" }, "'-1'", NULL },
+	{ { BASE, "--coalesce", "+5" }, "'+5'", NULL },
+	{ { BASE, "--coalesce", "" }, "--coalesce", NULL },
+	{ { BASE, "--coalesce", "us" }, "'us'", NULL },
+	{ { BASE, "--coalesce", "ms" }, "'ms'", NULL },
+	{ { BASE, "--coalesce", "s" }, "'s'", NULL },
+	{ { BASE, "--coalesce", "2s" }, "'2s'", NULL },
+	{ { BASE, "--coalesce", "2 ms" }, "'2 ms'", NULL },
+	{ { BASE, "--coalesce", "2MS" }, "'2MS'", NULL },
+	{ { BASE, "--coalesce", "2msec" }, "'2msec'", NULL },
+	{ { BASE, "--coalesce", "1.5ms" }, "'1.5ms'", NULL },
+	{ { BASE, "--coalesce", "0x10" }, "'0x10'", NULL },
+	{ { BASE, "--coalesce", "2ns" }, "'2ns'", NULL },
+	{ { BASE, "--coalesce", "2usus" }, "'2usus'", NULL },
+	{ { BASE, "--coalesce", "1", "--coalesce", "2" }, "given twice", NULL },
+	{ { BASE, "--coalesce" }, "missing value", NULL },
+	{ { BASE, "--coalesce", "500", "--busy-poll", "10" }, "--coalesce", "--busy-poll" },
+};
+
+START_TEST(test_args_coalesce_refused)
+{
+	const struct arg_error *e = &coalesce_errors[_i];
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN], what[512];
+
+	join_args(e->args, what, sizeof(what));
+	assert_error(parse_list(&cfg, err, e->args), err, what, e->culprit, e->also);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------------------------- */
 /* DSCP names and address text                                                               */
 
@@ -3168,6 +3239,9 @@ static Suite *args_suite(void)
 	tcase_add_test(bad, test_args_out_too_many);
 	tcase_add_test(bad, test_args_count_overflow);
 	tcase_add_test(bad, test_args_error_long_culprit);
+	tcase_add_test(ok, test_args_coalesce);
+	tcase_add_loop_test(bad, test_args_coalesce_refused, 0,
+			    (int)(sizeof(coalesce_errors) / sizeof(coalesce_errors[0])));
 	suite_add_tcase(s, ok);
 	suite_add_tcase(s, bad);
 	return s;

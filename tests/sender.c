@@ -36,6 +36,7 @@
 #define DEFAULT_TTL 8
 #define DEFAULT_MAX_S 30
 #define MAX_MAX_S 3600
+#define MAX_GROUPS 256			/* -G: consecutive IPv4 destinations, round-robin */
 
 struct tx {
 	int fd;
@@ -44,6 +45,8 @@ struct tx {
 	uint64_t deadline;		/* CLOCK_MONOTONIC ns */
 	uint64_t sent, errors;
 	bool failed;			/* a send error we cannot retry */
+	uint32_t groups;		/* -G: datagram i goes to group i % groups, 1 for one dest */
+	struct sockaddr_in group[MAX_GROUPS];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 };
@@ -55,9 +58,11 @@ static int usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: sender -d DEST:PORT [-I IFACE] [-n COUNT] [-r PPS] [-l LEN] [-T MAX_SECONDS]\n"
-		"              [-s STREAM_ID] [-t TTL] [-S SRCADDR] [-c TOS]\n"
+		"              [-s STREAM_ID] [-t TTL] [-S SRCADDR] [-c TOS] [-G GROUPS]\n"
 		"       DEST is IPV4 or [IPV6]; TTL is the hop limit and TOS the traffic class\n"
-		"       for IPv6\n");
+		"       for IPv6. -G sends round-robin to GROUPS IPv4 addresses from DEST up,\n"
+		"       stream STREAM_ID + i to the i-th, COUNT datagrams and PPS to each, as\n"
+		"       that many independent sources would put them on the wire\n");
 	return code;
 }
 
@@ -82,21 +87,41 @@ static void drain_errqueue(int fd)
 	}
 }
 
+/* Datagram i of the run: its stream and sequence number, and where it goes with -G. */
+static void place(struct tx *tx, unsigned int slot, uint64_t i, uint32_t *stream, uint64_t *seq)
+{
+	*stream = tx->stream;
+	*seq = i;
+	if (tx->groups > 1) {
+		uint32_t g = (uint32_t)(i % tx->groups);
+
+		*stream += g;
+		*seq = i / tx->groups;
+		tx->msgs[slot].msg_hdr.msg_name = &tx->group[g];
+		tx->msgs[slot].msg_hdr.msg_namelen = sizeof(tx->group[g]);
+	}
+}
+
 /*
  * Sends sequence numbers tx->sent .. tx->sent + n - 1. What the kernel pushes back (ENOBUFS,
  * a pending ICMP error) is counted and sent again, restamped, so the stream has no holes.
  */
 static void send_burst(struct tx *tx, unsigned int n)
 {
-	uint64_t base = tx->sent;
+	uint64_t base = tx->sent, seq;
 	unsigned int i, k = 0;
+	uint32_t stream;
 	int r;
 
-	for (i = 0; i < n; i++)
-		payload_fill(bufs[i], tx->len, tx->stream, base + i);
+	for (i = 0; i < n; i++) {
+		place(tx, i, base + i, &stream, &seq);
+		payload_fill(bufs[i], tx->len, stream, seq);
+	}
 	while (k < n && !stop && now_ns() < tx->deadline) {
-		for (i = k; i < n; i++)
-			payload_stamp(bufs[i], tx->len, tx->stream, base + i, now_ns());
+		for (i = k; i < n; i++) {
+			place(tx, i, base + i, &stream, &seq);
+			payload_stamp(bufs[i], tx->len, stream, seq, now_ns());
+		}
 		r = sendmmsg(tx->fd, tx->msgs + k, n - k, 0);
 		if (r > 0) {
 			k += r;
@@ -218,7 +243,7 @@ static void open_socket(struct tx *tx, struct sockaddr_storage *dst, socklen_t d
 int main(int argc, char *argv[])
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct tx tx = { .fd = -1, .len = DEFAULT_LEN };
+	struct tx tx = { .fd = -1, .len = DEFAULT_LEN, .groups = 1 };
 	uint64_t count = DEFAULT_COUNT;	/* -n */
 	uint64_t rate = 0;		/* -r, pps; 0 for as fast as possible */
 	uint64_t max_s = DEFAULT_MAX_S;	/* -T */
@@ -229,7 +254,7 @@ int main(int argc, char *argv[])
 	double seconds;
 	int c;
 
-	while ((c = getopt(argc, argv, "d:I:n:r:l:T:s:t:S:c:h")) != -1) {
+	while ((c = getopt(argc, argv, "d:I:n:r:l:T:s:t:S:c:G:h")) != -1) {
 		switch (c) {
 		case 'd':
 			tx.dest = optarg;
@@ -264,6 +289,9 @@ int main(int argc, char *argv[])
 		case 'c':
 			o.tos = (int)parse_num("tos", optarg, 0, 255);
 			break;
+		case 'G':
+			tx.groups = (uint32_t)parse_num("groups", optarg, 1, MAX_GROUPS);
+			break;
 		case 'h':
 			return usage(0);
 		default:
@@ -273,6 +301,21 @@ int main(int argc, char *argv[])
 	if (optind != argc || !tx.dest)
 		return usage(EXIT_SETUP);
 
+	if (tx.groups > 1) {
+		const struct sockaddr_in *d = (const struct sockaddr_in *)&dst;
+
+		if (dst.ss_family != AF_INET)
+			errx(EXIT_SETUP, "-G: IPv4 destinations only");
+		for (uint32_t g = 0; g < tx.groups; g++) {
+			tx.group[g] = *d;
+			tx.group[g].sin_addr.s_addr = htonl(ntohl(d->sin_addr.s_addr) + g);
+		}
+		/* The schedule is for the whole interleaved stream. */
+		if (count > MAX_COUNT / tx.groups || rate > MAX_RATE / tx.groups)
+			errx(EXIT_SETUP, "-G %u: count or rate too large", tx.groups);
+		count *= tx.groups;
+		rate *= tx.groups;
+	}
 	open_socket(&tx, &dst, dst_len, &o);
 	for (int i = 0; i < BATCH; i++) {
 		tx.iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = tx.len };
