@@ -311,6 +311,20 @@ START_TEST(test_rtp_duplicate)
 }
 END_TEST
 
+START_TEST(test_rtp_duplicate_far_behind)
+{
+	/* The window is 128 numbers in two words: numbers 64 to 99 behind are in the second. */
+	start(MCR_ANALYZE_RTP);
+	for (uint16_t s = 1; s <= 200; s++)
+		rtp(s, SSRC_A);
+	RTP_SEQ(SSRC_A, 200 - 70, 200 - 99, 200 - 64, 200 - 63);
+	ASSERT_RTP(200, 200, 0, 4, 0, 0);
+	/* Moved up by 64 or more at once: what was at the top is now in the second word. */
+	RTP_SEQ(SSRC_A, 200 + 70, 200, 200 + 70 - 68);
+	ASSERT_RTP(202, 270, 68, 5, 1, 0);
+}
+END_TEST
+
 START_TEST(test_rtp_duplicate_across_wrap)
 {
 	start(MCR_ANALYZE_RTP);
@@ -772,6 +786,7 @@ static Suite *rtp_suite(void)
 	tcase_add_test(tc, test_rtp_loss_across_wrap);
 	tcase_add_test(tc, test_rtp_largest_gap_is_loss);
 	tcase_add_test(tc, test_rtp_duplicate);
+	tcase_add_test(tc, test_rtp_duplicate_far_behind);
 	tcase_add_test(tc, test_rtp_duplicate_across_wrap);
 	tcase_add_test(tc, test_rtp_reordered);
 	tcase_add_test(tc, test_rtp_reordered_across_wrap);
