@@ -3,6 +3,7 @@
  * streamer - send an RTP, MPEG-TS or TS-over-RTP stream with faults at known places, so a test
  * knows exactly what mcr --analyze must count. Bounded in count and in time. IPv4.
  *
+ * Paced at PPS (-r, 1000 by default; 0 for as fast as it goes).
  * Datagram i (0 <= i < COUNT) carries RTP sequence number FIRST_SEQ + i and, in TS, seven
  * packets: PID 0 (the PAT's PID), five on PID 0x100, one null packet (PID 0x1fff, counter at
  * random), each PID's continuity counter going up by one per packet. Faults, by index:
@@ -188,7 +189,7 @@ int main(int argc, char *argv[])
 			count = (uint32_t)parse_num("count", optarg, 1, MAX_COUNT);
 			break;
 		case 'r':
-			rate = (uint32_t)parse_num("rate", optarg, 1, MAX_RATE);
+			rate = (uint32_t)parse_num("rate", optarg, 0, MAX_RATE);
 			break;
 		case 'T':
 			max_s = (uint32_t)parse_num("max seconds", optarg, 1, MAX_MAX_S);
@@ -265,7 +266,8 @@ int main(int argc, char *argv[])
 			if (has(&f, SKIP, order[j]))
 				continue;
 			len = build(buf[j], m, order[j], first_seq, &f);
-			sleep_until_ns(start + (uint64_t)sent * NSEC_PER_SEC / rate);
+			if (rate)
+				sleep_until_ns(start + (uint64_t)sent * NSEC_PER_SEC / rate);
 			sent++;
 			/* A local firewall's drop (the tests' nftables rule) is the loss asked for. */
 			if (send(fd, buf[j], len, 0) != (ssize_t)len) {

@@ -12,6 +12,11 @@ $(TEST_TOOLS): tests/%: tests/%.c tests/payload.h tests/addr.h
 	$(CC) $(TEST_TOOLS_CFLAGS) -o $@ $<
 tests/inject tests/inject6: tests/frame.h
 
+# Linked with parse.c: the analysis alone, for make bench (added after the rule above).
+TEST_TOOLS += tests/bench_analyze
+tests/bench_analyze: tests/bench_analyze.c parse.c mcr.h
+	$(CC) $(TEST_TOOLS_CFLAGS) -g -D_GNU_SOURCE -I. -o $@ tests/bench_analyze.c parse.c
+
 .PHONY: test-tools
 test-tools: $(TEST_TOOLS)
 
