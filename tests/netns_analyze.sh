@@ -235,7 +235,31 @@ test_off_prints_nothing() {
 	fi
 }
 
+# 8. JSON, on stderr and in the stats file: the same counters, as numbers, stream as a string.
+test_json() {
+	local name="JSON line and stats file carry stream and the rtp_/ts_ counters" f
+	f=$WORK/stats.json
+	start_mcr -i r0 -g "$GROUP" -o "198.18.2.2:$OUT_PORT" --analyze rtp --stats-format json \
+		--stats-file "$f" || { mcr_fail "$name" start; return; }
+	ip netns exec "$SND" "$STREAMER" -d "$GROUP" -I s0 -m rtp -n 200 -k 50 -k 51 \
+		-r "$RATE" -T 10 >/dev/null 2>&1
+	for _ in $(seq 50); do
+		[ "$(jq -r .relayed "$f" 2>/dev/null)" = 198 ] && break
+		sleep 0.1
+	done
+	stop_mcr
+	local want='.stream == "rtp" and .rtp_lost == 2 and .rtp_expected == 200 and
+		.rtp_received == 198 and .ts_pids == 0 and (.rtp_duplicate | type) == "number"'
+	if jq -e "$want" "$f" >/dev/null 2>&1 &&
+		grep '"event":"final"' "$WORK/mcr.log" | jq -e "$want" >/dev/null 2>&1; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "file: $(cat "$f") | line: $(tail -n 1 "$WORK/mcr.log")"
+	fi
+}
+
 test_rtp_faults
+test_json
 test_nft_drop
 test_ts_faults
 test_rtp_ts_faults
