@@ -1071,7 +1071,7 @@ analyze_run() {
 		if command -v valgrind >/dev/null &&
 			valgrind --tool=callgrind --callgrind-out-file="$MCR_TMP/cg.$k" \
 				--toggle-collect=analyze_datagram "$MCR_TESTS_DIR/bench_analyze" $k \
-				100000 >/dev/null 2>&1; then
+				100000 once >/dev/null 2>&1; then
 			ir=$(awk '/^summary:/ { printf "%.0f", $2 / 100000 }' "$MCR_TMP/cg.$k")
 		fi
 		echo "| $k | ${ns:--} | $ir |"

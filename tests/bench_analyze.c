@@ -2,10 +2,12 @@
 /*
  * bench_analyze - analyze_datagram() alone, on a stream without faults, for `make bench`:
  * run plain it prints the nanoseconds per datagram (a loop that builds the stream and analyses
- * it, less the same loop that only builds it); under callgrind with
+ * it, less the same loop that only builds it, the fastest of 5 each); under callgrind with
  * --toggle-collect=analyze_datagram the instructions counted are the analysis's alone.
  *
- *   bench_analyze rtpts|ts|rtp N
+ *   bench_analyze rtpts|ts|rtp N [once]
+ *
+ * once: no timing, the N datagrams analysed once (for callgrind).
  *
  * rtpts: RTP (payload type 33) carrying 7 TS packets on 3 PIDs, the most work per datagram;
  * ts: the same 7 packets raw; rtp: RTP with 160 bytes of payload.
@@ -22,6 +24,7 @@
 #define TS_PER_DATAGRAM 7
 #define RTP_PAYLOAD_LEN 160
 #define MAX_N 100000000UL
+#define ROUNDS 5
 
 static uint8_t d[MCR_RTP_HLEN + TS_PER_DATAGRAM * MCR_TS_PACKET_LEN];
 static struct mcr_analysis an;
@@ -62,10 +65,10 @@ int main(int argc, char *argv[])
 	enum mcr_stream kind;
 	struct timespec t0, t1;
 	unsigned long n;
-	uint64_t ns = 0;
+	uint64_t ns, best[2] = { 0, 0 };
 
-	if (argc != 3)
-		errx(2, "usage: bench_analyze rtpts|ts|rtp N");
+	if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "once")))
+		errx(2, "usage: bench_analyze rtpts|ts|rtp N [once]");
 	if (!strcmp(argv[1], "rtpts"))
 		kind = MCR_STREAM_RTP_TS;
 	else if (!strcmp(argv[1], "ts"))
@@ -80,26 +83,43 @@ int main(int argc, char *argv[])
 
 	memset(d, 0xff, sizeof(d));
 	analyze_init(&an, MCR_ANALYZE_AUTO);
-	/* The stream built alone, then built and analysed: the difference is the analysis. */
-	for (int pass = 0; pass < 2; pass++) {
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		for (unsigned long i = 0; i < n; i++) {
-			uint32_t len = build(kind, (uint32_t)i);
+	/*
+	 * The stream built alone, then built and analysed: the difference is the analysis. Each
+	 * the fastest of ROUNDS, so that time the host gave to others counts in neither.
+	 */
+	for (int round = 0; round < ROUNDS && argc == 3; round++) {
+		for (int pass = 0; pass < 2; pass++) {
+			uint64_t t;
 
-			if (pass)
-				analyze_datagram(&an, d, len);
-			__asm__ volatile("" ::: "memory");	/* each build happens */
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			for (unsigned long i = 0; i < n; i++) {
+				uint32_t len = build(kind, (uint32_t)i);
+
+				if (pass)
+					analyze_datagram(&an, d, len);
+				__asm__ volatile("" ::: "memory");	/* each build happens */
+			}
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			t = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
+			    (uint64_t)t0.tv_nsec;
+			if (!best[pass] || t < best[pass])
+				best[pass] = t;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
-		     (uint64_t)t0.tv_nsec - ns;
+		/* Each round starts the stream afresh: its numbers going back would be a reset. */
+		analyze_init(&an, MCR_ANALYZE_AUTO);
 	}
+	ns = best[1] > best[0] ? best[1] - best[0] : 0;
+	/* And once more from the start, for the check below (and alone, for callgrind). */
+	analyze_init(&an, MCR_ANALYZE_AUTO);
+	for (unsigned long i = 0; i < n; i++)
+		analyze_datagram(&an, d, build(kind, (uint32_t)i));
 	/* A stream without faults: anything counted means the harness is wrong, not fast. */
 	if (an.c.rtp_lost || an.c.ts_cc_errors || an.c.ts_sync_errors || an.c.rtp_invalid ||
 	    an.c.kind != kind)
 		errx(1, "faults counted in a clean stream: lost %llu cc %llu sync %llu",
 		     (unsigned long long)an.c.rtp_lost, (unsigned long long)an.c.ts_cc_errors,
 		     (unsigned long long)an.c.ts_sync_errors);
-	printf("datagrams=%lu ns_per_datagram=%.1f\n", n, (double)ns / n);
+	if (argc == 3)
+		printf("datagrams=%lu ns_per_datagram=%.1f\n", n, (double)ns / n);
 	return 0;
 }
