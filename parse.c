@@ -1130,7 +1130,7 @@ static void analyze_rtp(struct mcr_analysis *a, const uint8_t *p)
 	}
 	delta = (uint16_t)(seq - (uint16_t)s->max_ext);
 	if (delta && delta < MCR_RTP_MAX_DROPOUT) {
-		s->max_ext += delta;	/* extended: a wrap of the 16 bits carries into the top */
+		s->max_ext += delta;	/* a wrap of the 16 bits carries into the top */
 		window_shift(s->seen, delta);
 		s->seen[0] |= 1;
 		a->c.rtp_expected += delta;

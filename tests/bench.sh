@@ -1034,8 +1034,14 @@ analyze_run() {
 		"$(nproc) CPUs: what else ran shows in these, and nothing here subtracts it."
 	echo
 	awk -F'\t' -v rates="$ANALYZE_RATES" "$AWK_MEDIAN"'
-	function lo(c, f,   i, m) { m = ""; for (i = 1; i <= runs[c]; i++) if (m == "" || v[c, i, f] < m) m = v[c, i, f]; return m }
-	function hi(c, f,   i, m) { m = ""; for (i = 1; i <= runs[c]; i++) if (m == "" || v[c, i, f] > m) m = v[c, i, f]; return m }
+	# The smallest (s = 1) or largest (s = -1) of field f over the runs of cell c.
+	function ext(c, f, s,   i, m) {
+		m = ""
+		for (i = 1; i <= runs[c]; i++)
+			if (m == "" || s * v[c, i, f] < s * m)
+				m = v[c, i, f]
+		return m
+	}
 	{
 		c = $1 SUBSEP $2; i = ++runs[c]
 		v[c, i, "cpu"] = $5 ? $6 / $5 : 0
@@ -1051,9 +1057,11 @@ analyze_run() {
 			if (!runs[a] || !runs[b])
 				continue
 			off = med(a, "cpu"); on = med(b, "cpu")
-			printf "| %s | %.0f / %.0f | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) | %+.1f%% |" \
-			    " %.0f / %.0f |\n", rr[k] ? rr[k] : "max", med(a, "rel"), med(b, "rel"),
-			    off, lo(a, "cpu"), hi(a, "cpu"), on, lo(b, "cpu"), hi(b, "cpu"),
+			printf "| %s | %.0f / %.0f | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) |" \
+			    " %+.1f%% | %.0f / %.0f |\n", rr[k] ? rr[k] : "max",
+			    med(a, "rel"), med(b, "rel"),
+			    off, ext(a, "cpu", 1), ext(a, "cpu", -1),
+			    on, ext(b, "cpu", 1), ext(b, "cpu", -1),
 			    off ? 100 * (on - off) / off : 0, med(a, "kd"), med(b, "kd")
 		}
 	}' "$RESULT_DIR/analyze.tsv"
@@ -1070,8 +1078,8 @@ analyze_run() {
 		ir=-
 		if command -v valgrind >/dev/null &&
 			valgrind --tool=callgrind --callgrind-out-file="$MCR_TMP/cg.$k" \
-				--toggle-collect=analyze_datagram "$MCR_TESTS_DIR/bench_analyze" $k \
-				100000 once >/dev/null 2>&1; then
+				--toggle-collect=analyze_datagram \
+				"$MCR_TESTS_DIR/bench_analyze" $k 100000 once >/dev/null 2>&1; then
 			ir=$(awk '/^summary:/ { printf "%.0f", $2 / 100000 }' "$MCR_TMP/cg.$k")
 		fi
 		echo "| $k | ${ns:--} | $ir |"

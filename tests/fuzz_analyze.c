@@ -37,7 +37,7 @@ static void check_counters(const struct mcr_stream_counters *before, uint32_t le
 	/* One datagram: at most 2 counted on a (re)start, or one gap short of MAX_DROPOUT. */
 	CHECK(c->rtp_received - before->rtp_received <= 2);
 	CHECK(c->rtp_expected - before->rtp_expected < MCR_RTP_MAX_DROPOUT);
-	/* TS: one packet per 188 bytes at most, each a packet or a sync error, plus a ragged end. */
+	/* TS: per 188 bytes one packet or one sync error at most, and one for a ragged end. */
 	CHECK((c->ts_packets - before->ts_packets) + (c->ts_sync_errors - before->ts_sync_errors) <=
 	      len / MCR_TS_PACKET_LEN + 1);
 	CHECK(c->ts_cc_errors - before->ts_cc_errors <= c->ts_packets - before->ts_packets);
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(d, data + at, len);
 		memcpy(copy, d, len);
 		analyze_datagram(&an, d, len);
-		CHECK(!memcmp(copy, d, len));	/* the analysis never changes what is relayed */
+		CHECK(!memcmp(copy, d, len));	/* never changes what is relayed */
 		check_counters(&before, len);
 		if (rtp_payload(d, len, &off, &plen))
 			CHECK(off >= MCR_RTP_HLEN && off <= len && plen <= len - off);

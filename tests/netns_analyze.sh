@@ -260,10 +260,11 @@ test_json() {
 	# mcr.1's table of these keys: names, types and order, between tx_bps and out.
 	name="the JSON keys of --analyze are mcr.1's table of them, in order, after tx_bps"
 	local table got
-	table=$(sed -n '/^\.Ss JSON schema/,/^\.Sh/s/^\.It Cm \(stream\|rtp_[a-z_]*\|ts_[a-z_]*\) Ta \([a-z]*\) Ta .*/\1 \2/p' \
-		mcr.1 | sed 's/ integer$/ number/')
-	got=$(jq -r 'keys_unsorted as $k | ($k | index("tx_bps")) as $a | ($k | index("out")) as $b |
-		$k[$a + 1:$b][] as $key | "\($key) \(.[$key] | type)"' "$f" 2>&1)
+	local row='^\.It Cm \(stream\|rtp_[a-z_]*\|ts_[a-z_]*\) Ta \([a-z]*\) Ta .*'
+	table=$(sed -n "/^\.Ss JSON schema/,/^\.Sh/s/$row/\1 \2/p" mcr.1 | sed 's/ integer$/ number/')
+	got=$(jq -r 'keys_unsorted as $k | ($k | index("tx_bps")) as $a |
+		($k | index("out")) as $b | $k[$a + 1:$b][] as $key | "\($key) \(.[$key] | type)"' \
+		"$f" 2>&1)
 	if [ -n "$table" ] && [ "$table" = "$got" ]; then
 		mcr_pass "$name"
 	else

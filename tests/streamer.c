@@ -269,7 +269,7 @@ int main(int argc, char *argv[])
 			if (rate)
 				sleep_until_ns(start + (uint64_t)sent * NSEC_PER_SEC / rate);
 			sent++;
-			/* A local firewall's drop (the tests' nftables rule) is the loss asked for. */
+			/* A local firewall's drop (the tests' nftables rule): the loss asked for. */
 			if (send(fd, buf[j], len, 0) != (ssize_t)len) {
 				if (errno != EPERM)
 					err(1, "send to %s", dest);
