@@ -25,6 +25,7 @@ static const char usage_text[] =
 	"           [--stats-format kv|json] [--no-join] [--vlan ID] [-u USER]\n"
 	"           [--busy-poll USEC] [--duration SECS] [--ready-fd N]\n"
 	"           [--stats-file PATH] [--src-port PORT] [--coalesce USEC]\n"
+	"           [--analyze rtp|ts|auto]\n"
 	"       mcr -h | -V\n"
 	"\n"
 	"Capture the UDP stream GROUP:PORT arriving on IFACE before the kernel's reverse-path\n"
@@ -59,6 +60,8 @@ static const char usage_text[] =
 	"      --coalesce USEC        hold a datagram up to USEC (or 500us, 2ms; at most\n"
 	"                             5ms) so one wake-up relays several: less CPU for\n"
 	"                             many streams on one host, at that much latency\n"
+	"      --analyze rtp|ts|auto  count the stream's own losses: RTP sequence gaps,\n"
+	"                             MPEG-TS continuity errors (rtp_*, ts_* counters)\n"
 	"  -h, --help                 this text\n"
 	"  -V, --version              the version\n"
 	"\n"
@@ -162,6 +165,25 @@ static size_t format_counters(char *line, size_t size, const struct mcr_config *
 	FIELD("rx_bps", per_second((c->rx_bytes - prev->rx_bytes) * 8, ns));
 	FIELD("tx_pps", per_second(c->tx_packets - prev->tx_packets, ns));
 	FIELD("tx_bps", per_second((c->tx_bytes - prev->tx_bytes) * 8, ns));
+	/* Only with --analyze: a zero it never counted would read as a healthy stream. */
+	if (cfg->analyze) {
+		const struct mcr_stream_counters *a = &c->stream;
+
+		put(line, size, &n, json ? ",\"stream\":\"%s\"" : " stream=%s",
+		    mcr_stream_name[a->kind]);
+		FIELD("rtp_received", a->rtp_received);
+		FIELD("rtp_expected", a->rtp_expected);
+		FIELD("rtp_lost", a->rtp_lost);
+		FIELD("rtp_duplicate", a->rtp_duplicate);
+		FIELD("rtp_reordered", a->rtp_reordered);
+		FIELD("rtp_resets", a->rtp_resets);
+		FIELD("rtp_ssrc_changes", a->rtp_ssrc_changes);
+		FIELD("rtp_invalid", a->rtp_invalid);
+		FIELD("ts_packets", a->ts_packets);
+		FIELD("ts_sync_errors", a->ts_sync_errors);
+		FIELD("ts_cc_errors", a->ts_cc_errors);
+		FIELD("ts_pids", a->ts_pids);
+	}
 #undef FIELD
 	if (json)
 		put(line, size, &n, ",\"out\":[");

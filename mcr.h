@@ -66,6 +66,9 @@ struct mcr_out {
 
 enum mcr_stats_format { MCR_STATS_KV, MCR_STATS_JSON };
 
+/* --analyze: what the relayed datagrams are read as. Reading never changes what is relayed. */
+enum mcr_analyze { MCR_ANALYZE_OFF, MCR_ANALYZE_RTP, MCR_ANALYZE_TS, MCR_ANALYZE_AUTO };
+
 #define MCR_DSCP_KEEP (-1)	/* copy the ingress datagram's DSCP */
 #define MCR_TTL_DEFAULT (-1)	/* 1 for multicast destinations, the kernel's for unicast */
 
@@ -90,6 +93,7 @@ struct mcr_config {
 	const char *stats_file;		/* --stats-file, NULL for none; points into argv */
 	uint16_t src_port;		/* --src-port, host byte order; 0 for ephemeral ports */
 	uint32_t coalesce_us;		/* --coalesce: hold a datagram up to this long, 0 never */
+	enum mcr_analyze analyze;	/* --analyze, MCR_ANALYZE_OFF when not given */
 };
 
 #define MCR_STATS_FILE_MS 1000	/* --stats-file rewrites without --stats-interval */
@@ -211,6 +215,84 @@ bool reasm_pending(const struct mcr_reasm *t);
 /* No slot free, and some only wait for their sends: end the pass before a fragment needs one. */
 bool reasm_crowded(const struct mcr_reasm *t);
 
+/*
+ * --analyze: sequence analysis of the relayed stream, pure like the parser; the caller owns the
+ * state (fixed size, no allocation) and hands over each relayed datagram's payload once.
+ * RTP (RFC 3550): per SSRC, sequence numbers extended across the 16-bit wrap; a new SSRC counts
+ * once two datagrams arrive in sequence (A.1's probation); a jump of MAX_DROPOUT or more ahead
+ * or MAX_MISORDER or more behind is ignored, unless the next datagram follows it: a reset.
+ * MPEG-TS (ISO/IEC 13818-1, ETSI TR 101 290 1.2 and 1.4): sync bytes, continuity per PID.
+ */
+#define MCR_RTP_HLEN 12			/* bytes: RTP fixed header */
+#define MCR_RTP_MAX_DROPOUT 3000	/* RFC 3550 A.1: a jump this far ahead is a reset */
+#define MCR_RTP_MAX_MISORDER 100	/* RFC 3550 A.1: this far behind is a reset too */
+#define MCR_RTP_SSRCS 8			/* sources followed at once; the least recent goes */
+#define MCR_RTP_PT_MP2T 33		/* RFC 3551: MPEG-2 transport stream */
+#define MCR_TS_PACKET_LEN 188		/* bytes */
+#define MCR_TS_SYNC 0x47
+#define MCR_TS_PIDS 8192		/* 13-bit PIDs */
+#define MCR_TS_NULL_PID 0x1fff
+
+/* What a stream was found to carry; auto decides on the first datagram that tells. */
+enum mcr_stream { MCR_STREAM_UNKNOWN, MCR_STREAM_RTP, MCR_STREAM_TS, MCR_STREAM_RTP_TS };
+
+extern const char *const mcr_stream_name[];	/* "unknown", "rtp", "ts", "rtp_ts" */
+
+struct mcr_stream_counters {
+	enum mcr_stream kind;
+	/* RTP, summed over SSRCs: lost = expected - received, never below 0. */
+	uint64_t rtp_received;		/* datagrams counted in sequence, each number once */
+	uint64_t rtp_expected;		/* numbers from each source's first to its highest */
+	uint64_t rtp_lost;		/* numbers never seen (yet: a late one takes one back) */
+	uint64_t rtp_duplicate;		/* a number seen again */
+	uint64_t rtp_reordered;		/* arrived after a higher number, within MAX_MISORDER */
+	uint64_t rtp_resets;		/* sequence jumps a source went on from */
+	uint64_t rtp_ssrc_changes;	/* a datagram from another SSRC than the one before */
+	uint64_t rtp_invalid;		/* not RTP version 2, or its header overruns it */
+	/* MPEG-TS, inside RTP or not. */
+	uint64_t ts_packets;		/* 188-byte packets that start with the sync byte */
+	uint64_t ts_sync_errors;	/* 188 bytes that do not, or a datagram's ragged end */
+	uint64_t ts_cc_errors;		/* continuity counter breaks, PID 0x1fff aside */
+	uint64_t ts_pids;		/* PIDs seen */
+};
+
+/* One SSRC's sequence: numbers extended to 32 bits, a window of the last 128 behind the top. */
+struct mcr_rtp_source {
+	uint32_t ssrc;
+	bool used;
+	bool probation;		/* one datagram seen, waiting for the next in sequence */
+	uint16_t bad_seq;	/* after a jump, the number that would confirm it */
+	bool bad_valid;
+	uint32_t max_ext;	/* highest extended sequence number */
+	uint32_t base_ext;	/* the first counted */
+	uint64_t last_used;	/* datagram count when last seen: the least recent is replaced */
+	uint64_t seen[2];	/* bit i: max_ext - i arrived (bit 0 of [0] is max_ext) */
+};
+
+/* Per PID: the last continuity counter, whether one was seen, whether it came twice. */
+#define MCR_TS_CC_MASK 0x0f
+#define MCR_TS_CC_SEEN 0x10
+#define MCR_TS_CC_DUP 0x20
+
+struct mcr_analysis {
+	enum mcr_analyze mode;
+	struct mcr_stream_counters c;
+	uint64_t datagrams;
+	uint32_t counted_ssrc;		/* of the last datagram counted in sequence */
+	bool counted_any;
+	uint8_t hint;			/* index into src of the last datagram's source */
+	struct mcr_rtp_source src[MCR_RTP_SSRCS];
+	uint8_t cc[MCR_TS_PIDS];
+	uint64_t pid_seen[MCR_TS_PIDS / 64];
+};
+
+void analyze_init(struct mcr_analysis *a, enum mcr_analyze mode);
+void analyze_datagram(struct mcr_analysis *a, const uint8_t *p, uint32_t len);
+/* What one datagram looks like by the rule auto applies (mcr(1), --analyze). */
+enum mcr_stream detect_stream(const uint8_t *p, uint32_t len);
+/* The payload of an RTP version 2 datagram past CSRCs, extension and padding; false if none. */
+bool rtp_payload(const uint8_t *p, uint32_t len, uint32_t *off, uint32_t *plen);
+
 /* Counters; ring.c counts, mcr.c prints. */
 struct mcr_out_counters {
 	uint64_t tx_packets, tx_bytes, tx_errors;
@@ -228,6 +310,7 @@ struct mcr_counters {
 	struct mcr_out_counters out[MCR_MAX_OUT];
 	uint64_t time_ns;	/* CLOCK_MONOTONIC when these were read */
 	uint64_t wakeups;	/* times the loop slept and woke: relayed / wakeups per wake-up */
+	struct mcr_stream_counters stream;	/* --analyze */
 };
 
 /* ring.c: why ring_run() came back. */

@@ -258,6 +258,7 @@ enum opt_id {
 	OPT_BUSY_POLL, OPT_DURATION, OPT_READY_FD, OPT_STATS_FILE,
 	OPT_SRC_PORT,
 	OPT_COALESCE,
+	OPT_ANALYZE,
 	OPT_COUNT_OF
 };
 
@@ -287,6 +288,7 @@ static const struct {
 	[OPT_STATS_FILE] = { "stats-file", 0, true, false },
 	[OPT_SRC_PORT] = { "src-port", 0, true, false },
 	[OPT_COALESCE] = { "coalesce", 0, true, false },
+	[OPT_ANALYZE] = { "analyze", 0, true, false },
 };
 
 /* One line naming the culprit; the pointer to --help survives however long the culprit is. */
@@ -490,6 +492,16 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		if (n < 0)
 			return fail(err, "%s '%s': port must be a number from 1 to 65535", flag, v);
 		cfg->src_port = (uint16_t)n;
+		break;
+	case OPT_ANALYZE:
+		if (!strcmp(v, "rtp"))
+			cfg->analyze = MCR_ANALYZE_RTP;
+		else if (!strcmp(v, "ts"))
+			cfg->analyze = MCR_ANALYZE_TS;
+		else if (!strcmp(v, "auto"))
+			cfg->analyze = MCR_ANALYZE_AUTO;
+		else
+			return fail(err, "%s '%s': read the stream as rtp, ts or auto", flag, v);
 		break;
 	}
 	return MCR_PARSE_RUN;
@@ -986,4 +998,293 @@ invalid:
 	free_slot(s);
 	t->invalid++;
 	return MCR_REASM_INVALID;
+}
+
+/* --- --analyze: RTP sequence and MPEG-TS continuity, over each relayed datagram's payload. */
+
+#define RTP_VERSION 2
+#define RTP_WINDOW 128		/* numbers behind the highest a source remembers: seen[2] */
+#define TS_PUSI_PID_HI 1	/* byte of the PID's high bits */
+#define TS_AFC_PAYLOAD 0x10	/* adaptation_field_control: a payload follows */
+#define TS_AFC_ADAPT 0x20	/* adaptation_field_control: an adaptation field follows */
+#define TS_DISCONTINUITY 0x80	/* the adaptation field's discontinuity_indicator */
+
+const char *const mcr_stream_name[] = {
+	[MCR_STREAM_UNKNOWN] = "unknown",
+	[MCR_STREAM_RTP] = "rtp",
+	[MCR_STREAM_TS] = "ts",
+	[MCR_STREAM_RTP_TS] = "rtp_ts",
+};
+
+void analyze_init(struct mcr_analysis *a, enum mcr_analyze mode)
+{
+	memset(a, 0, sizeof(*a));
+	a->mode = mode;
+	if (mode == MCR_ANALYZE_RTP)
+		a->c.kind = MCR_STREAM_RTP;
+}
+
+/* RFC 3550 5.1 and 5.3.1: the header is 12 bytes, the CSRCs, the extension; padding at the end. */
+bool rtp_payload(const uint8_t *p, uint32_t len, uint32_t *off, uint32_t *plen)
+{
+	uint32_t hl, pad = 0;
+
+	if (len < MCR_RTP_HLEN || p[0] >> 6 != RTP_VERSION)
+		return false;
+	hl = MCR_RTP_HLEN + (p[0] & 0x0fu) * 4;
+	if (len < hl)
+		return false;
+	if (p[0] & 0x10) {
+		if (len < hl + 4)
+			return false;
+		hl += 4 + get16(p + hl + 2) * 4u;
+		if (len < hl)
+			return false;
+	}
+	if (p[0] & 0x20) {
+		pad = p[len - 1];
+		if (!pad || pad > len - hl)
+			return false;
+	}
+	*off = hl;
+	*plen = len - hl - pad;
+	return true;
+}
+
+/* A whole number of TS packets, each with its sync byte. */
+static bool looks_ts(const uint8_t *p, uint32_t len)
+{
+	if (!len || len % MCR_TS_PACKET_LEN)
+		return false;
+	for (uint32_t i = 0; i < len; i += MCR_TS_PACKET_LEN)
+		if (p[i] != MCR_TS_SYNC)
+			return false;
+	return true;
+}
+
+/*
+ * The sync byte 0x47 is RTP version 1, so a raw TS datagram is never RTP version 2 and the rule
+ * has no ambiguity: raw TS, then RTP carrying TS (payload type 33 or a TS payload), then RTP.
+ */
+enum mcr_stream detect_stream(const uint8_t *p, uint32_t len)
+{
+	uint32_t off, plen;
+
+	if (looks_ts(p, len))
+		return MCR_STREAM_TS;
+	if (!rtp_payload(p, len, &off, &plen))
+		return MCR_STREAM_UNKNOWN;
+	if ((p[1] & 0x7f) == MCR_RTP_PT_MP2T || looks_ts(p + off, plen))
+		return MCR_STREAM_RTP_TS;
+	return MCR_STREAM_RTP;
+}
+
+/* The source table's entry for ssrc; a new one takes a free entry or the least recent's. */
+static struct mcr_rtp_source *rtp_source(struct mcr_analysis *a, uint32_t ssrc, bool *fresh)
+{
+	struct mcr_rtp_source *s = &a->src[a->hint], *victim = &a->src[0];
+
+	if (s->used && s->ssrc == ssrc) {
+		*fresh = false;
+		return s;
+	}
+	for (int i = 0; i < MCR_RTP_SSRCS; i++) {
+		s = &a->src[i];
+		if (s->used && s->ssrc == ssrc) {
+			*fresh = false;
+			return s;
+		}
+		if (victim->used && (!s->used || s->last_used < victim->last_used))
+			victim = s;
+	}
+	memset(victim, 0, sizeof(*victim));
+	victim->used = true;
+	victim->ssrc = ssrc;
+	*fresh = true;
+	return victim;
+}
+
+/* Moves the window up by n numbers: bit i becomes bit i + n. */
+static void window_shift(uint64_t seen[2], uint32_t n)
+{
+	if (n >= RTP_WINDOW) {
+		seen[0] = seen[1] = 0;
+	} else if (n >= 64) {
+		seen[1] = seen[0] << (n - 64);
+		seen[0] = 0;
+	} else if (n) {
+		seen[1] = seen[1] << n | seen[0] >> (64 - n);
+		seen[0] <<= n;
+	}
+}
+
+/* Sets bit i of the window; returns whether it was set already. */
+static bool window_mark(uint64_t seen[2], uint32_t i)
+{
+	uint64_t bit = 1ull << (i % 64);
+	bool was = seen[i / 64] & bit;
+
+	seen[i / 64] |= bit;
+	return was;
+}
+
+/*
+ * A source starts (or starts over) with seq and the number before it, both arrived. Extended
+ * numbers start one cycle up, so the one before seq 0 is not below 0.
+ */
+static void rtp_start(struct mcr_analysis *a, struct mcr_rtp_source *s, uint16_t seq)
+{
+	s->probation = false;
+	s->bad_valid = false;
+	s->max_ext = 0x10000u + seq;
+	s->base_ext = s->max_ext - 1;
+	s->seen[0] = 3;
+	s->seen[1] = 0;
+	a->c.rtp_expected += 2;
+	a->c.rtp_received += 2;
+}
+
+/*
+ * One RTP datagram's sequence number, RFC 3550 A.1's rules with the window as the record of
+ * which numbers arrived: ahead by less than MAX_DROPOUT is in order and the gap lost; behind by
+ * less than MAX_MISORDER is a duplicate or a late arrival that takes a loss back.
+ */
+static void analyze_rtp(struct mcr_analysis *a, const uint8_t *p)
+{
+	uint32_t ssrc = get32(p + 8);
+	uint16_t seq = get16(p + 2), delta;
+	bool fresh;
+	struct mcr_rtp_source *s = rtp_source(a, ssrc, &fresh);
+
+	a->hint = (uint8_t)(s - a->src);
+	s->last_used = a->datagrams;
+	if (fresh || s->probation) {
+		/* A.1's probation: counted from the second datagram in sequence. */
+		if (fresh || seq != (uint16_t)(s->max_ext + 1)) {
+			s->probation = true;
+			s->max_ext = seq;
+			return;
+		}
+		rtp_start(a, s, seq);
+		goto counted;
+	}
+	delta = (uint16_t)(seq - (uint16_t)s->max_ext);
+	if (delta && delta < MCR_RTP_MAX_DROPOUT) {
+		s->max_ext += delta;	/* a wrap of the 16 bits carries into the top */
+		window_shift(s->seen, delta);
+		s->seen[0] |= 1;
+		a->c.rtp_expected += delta;
+		a->c.rtp_received++;
+		a->c.rtp_lost += delta - 1u;
+	} else if (delta == 0 || delta > 0x10000 - MCR_RTP_MAX_MISORDER) {
+		uint32_t behind = (uint16_t)-delta;
+
+		if (s->max_ext - behind < s->base_ext)
+			return;	/* from before the source was counted: nothing to say */
+		if (window_mark(s->seen, behind)) {
+			a->c.rtp_duplicate++;
+		} else {
+			a->c.rtp_reordered++;
+			a->c.rtp_received++;
+			a->c.rtp_lost--;
+		}
+	} else if (s->bad_valid && seq == s->bad_seq) {
+		/* Two in sequence after a jump: the sender started over (A.1). */
+		a->c.rtp_resets++;
+		rtp_start(a, s, seq);
+	} else {
+		s->bad_seq = (uint16_t)(seq + 1);
+		s->bad_valid = true;
+		return;
+	}
+	s->bad_valid = false;
+counted:
+	if (a->counted_any && a->counted_ssrc != ssrc)
+		a->c.rtp_ssrc_changes++;
+	a->counted_ssrc = ssrc;
+	a->counted_any = true;
+}
+
+/*
+ * One TS packet's continuity (TR 101 290 1.4): the counter goes up by one with each packet
+ * that carries a payload; one packet may come twice; packets without a payload do not count;
+ * the discontinuity indicator lets the counter start over; the null PID carries none.
+ */
+static void analyze_ts_packet(struct mcr_analysis *a, const uint8_t *t)
+{
+	const uint16_t pid = get16(t + TS_PUSI_PID_HI) & (MCR_TS_PIDS - 1);
+	const uint8_t afc = t[3] & (TS_AFC_ADAPT | TS_AFC_PAYLOAD), cc = t[3] & MCR_TS_CC_MASK;
+	const uint64_t bit = 1ull << (pid % 64);
+	uint8_t *st = &a->cc[pid];
+
+	if (!(a->pid_seen[pid / 64] & bit)) {
+		a->pid_seen[pid / 64] |= bit;
+		a->c.ts_pids++;
+	}
+	if (pid == MCR_TS_NULL_PID)
+		return;
+	/* adaptation_field_length, then its flags: only there when the length is not 0. */
+	if ((afc & TS_AFC_ADAPT) && t[4] && (t[5] & TS_DISCONTINUITY))
+		*st = 0;
+	if (!(afc & TS_AFC_PAYLOAD))
+		return;
+	if (!(*st & MCR_TS_CC_SEEN))
+		*st = MCR_TS_CC_SEEN | cc;
+	else if (cc == ((*st + 1) & MCR_TS_CC_MASK))
+		*st = MCR_TS_CC_SEEN | cc;
+	else if (cc == (*st & MCR_TS_CC_MASK) && !(*st & MCR_TS_CC_DUP))
+		*st |= MCR_TS_CC_DUP;
+	else {
+		a->c.ts_cc_errors++;
+		*st = MCR_TS_CC_SEEN | cc;
+	}
+}
+
+/* The 188-byte packets of a datagram (TR 101 290 1.2: each starts with the sync byte). */
+static void analyze_ts(struct mcr_analysis *a, const uint8_t *p, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i + MCR_TS_PACKET_LEN <= len; i += MCR_TS_PACKET_LEN) {
+		if (p[i] != MCR_TS_SYNC) {
+			a->c.ts_sync_errors++;
+			continue;
+		}
+		a->c.ts_packets++;
+		analyze_ts_packet(a, p + i);
+	}
+	if (i != len)
+		a->c.ts_sync_errors++;	/* a ragged end: no whole packet, no sync */
+}
+
+/*
+ * One relayed datagram. Until the stream's kind is known (auto, or ts: raw or inside RTP), a
+ * datagram that tells nothing is passed over; once known, the kind holds.
+ */
+void analyze_datagram(struct mcr_analysis *a, const uint8_t *p, uint32_t len)
+{
+	uint32_t off, plen;
+
+	a->datagrams++;
+	if (a->c.kind == MCR_STREAM_UNKNOWN) {
+		enum mcr_stream k = detect_stream(p, len);
+
+		/* Told it is TS: RTP is its carrier, whatever the payload's first bytes say. */
+		if (a->mode == MCR_ANALYZE_TS && k == MCR_STREAM_RTP)
+			k = MCR_STREAM_RTP_TS;
+		if (k == MCR_STREAM_UNKNOWN)
+			return;
+		a->c.kind = k;
+	}
+	if (a->c.kind == MCR_STREAM_TS) {
+		analyze_ts(a, p, len);
+		return;
+	}
+	if (!rtp_payload(p, len, &off, &plen)) {
+		a->c.rtp_invalid++;
+		return;
+	}
+	analyze_rtp(a, p);
+	if (a->c.kind == MCR_STREAM_RTP_TS)
+		analyze_ts(a, p + off, plen);
 }

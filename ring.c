@@ -154,6 +154,7 @@ struct mcr_ring {
 	/* --coalesce */
 	bool window;		/* the last pass relayed and was not full: hold the next datagrams */
 	bool min_wait;		/* the kernel ends a wait after a minimum time (Linux 6.12) */
+	struct mcr_analysis analysis;	/* --analyze: reads what is relayed, never changes it */
 };
 
 static uint64_t now_ns(void)
@@ -1156,6 +1157,7 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 	r->match.source = cfg->source;
 	r->match.vlan = cfg->vlan;
 	r->poll_multishot = true;
+	analyze_init(&r->analysis, cfg->analyze);
 	r->batch_max = (URING_ENTRIES - URING_RESERVED) / cfg->n_out;
 	if (r->batch_max > BATCH_MAX)
 		r->batch_max = BATCH_MAX;
@@ -1366,12 +1368,17 @@ static void queue_pass(struct mcr_ring *r)
 	}
 }
 
-/* Add a relayed datagram to the pass, extending the current run when GSO can carry both. */
+/*
+ * Add a relayed datagram to the pass, extending the current run when GSO can carry both. Every
+ * relayed datagram, whole or rebuilt, passes here once: --analyze reads it here.
+ */
 static void add_datagram(struct mcr_ring *r, const struct mcr_datagram *d)
 {
 	unsigned int i = r->n_iov++;
 	struct run *run = r->n_runs ? &r->runs[r->n_runs - 1] : NULL;
 
+	if (r->cfg->analyze)
+		analyze_datagram(&r->analysis, d->payload, d->len);
 	r->iov[i].iov_base = (void *)d->payload;
 	r->iov[i].iov_len = d->len;
 	r->dscp[i] = d->dscp;
@@ -1824,5 +1831,6 @@ const struct mcr_counters *ring_counters(struct mcr_ring *r)
 	r->c.frag_timeout = r->reasm.timeout;
 	r->c.frag_evicted = r->reasm.evicted;
 	r->c.frag_invalid = r->reasm.invalid;
+	r->c.stream = r->analysis.c;
 	return &r->c;
 }

@@ -27,7 +27,7 @@
 #   BENCH_REPS     runs per cell; the table shows medians          (3)
 #   BENCH_METHODS  some of: direct mcr mcr-bp mcr-co socat kernel direct6 mcr6    (all eight)
 #   BENCH_MAX_N    datagrams per run at most; a paced run is also at most 2 s   (150000)
-#   BENCH_EXTRAS   some of: density interleaved taps footprint wake tuned      (all six)
+#   BENCH_EXTRAS   some of: density interleaved taps footprint wake tuned analyze     (all seven)
 #   BENCH_ONLY     extras to run alone, without the method table: e.g. "interleaved taps"
 #   BENCH_COALESCE_US  mcr-co's --coalesce                         (500)
 #   BENCH_DENSITY_SETS  interleaved: STREAMSxPPS each, the --coalesce of its coalesced rows
@@ -52,6 +52,11 @@
 #            hosts are: /dev/cpu_dma_latency held at 0 for the runs (the CPUs poll instead of
 #            halting when idle; released when the bench closes it), the sender (in the place
 #            of the NIC's interrupt) on CPU 0, the relay and the receiver on CPU 1.
+#   analyze  mcr's CPU per relayed datagram with and without --analyze auto, on TS over RTP
+#            (tests/streamer: RTP and 7 TS packets a datagram, the most work the analysis
+#            does) at 10k, 50k pps and as fast as the streamer goes; the host's load beside
+#            it; and the analysis alone (tests/bench_analyze): ns and, under callgrind,
+#            instructions per datagram, which no other load on the host changes.
 
 set -u
 # shellcheck source=tests/lib.sh
@@ -62,7 +67,7 @@ SIZES=${BENCH_SIZES:-"64 1316 1472"}
 REPS=${BENCH_REPS:-3}
 METHODS=${BENCH_METHODS:-"direct mcr mcr-bp mcr-co socat kernel direct6 mcr6"}
 MAX_N=${BENCH_MAX_N:-150000}
-EXTRAS=${BENCH_EXTRAS-"density interleaved taps footprint wake tuned"}
+EXTRAS=${BENCH_EXTRAS-"density interleaved taps footprint wake tuned analyze"}
 if [ -n "${BENCH_ONLY:-}" ]; then
 	METHODS='' EXTRAS=$BENCH_ONLY
 fi
@@ -97,6 +102,9 @@ CLK_TCK=$(getconf CLK_TCK)
 TUNED_RATES="10000 50000"	# the tuned runs: the rates of the latency target
 TUNED_SIZE=1316
 WAKE_TRIPS=20000		# round trips per tests/wake measurement
+ANALYZE_RATES="10000 50000 0"	# the analyze runs: the latency target's rates and the top
+ANALYZE_OUT=239.0.0.2:6000@r1	# a group nobody joins: no port unreachable comes back
+ANALYZE_ALONE_N=2000000		# datagrams for tests/bench_analyze; 100000 under callgrind
 # Command prefixes that pin the sender, relay and receiver; empty but in the tuned runs.
 PIN_TX='' PIN_RELAY='' PIN_RX=''
 
@@ -148,10 +156,10 @@ done
 
 for x in $EXTRAS; do
 	case $x in
-	density | interleaved | taps | footprint | wake | tuned) ;;
+	density | interleaved | taps | footprint | wake | tuned | analyze) ;;
 	*)
-		echo "bench: extra $x: want density, interleaved, taps, footprint, wake or tuned" \
-			"(BENCH_EXTRAS, BENCH_ONLY)" >&2
+		echo "bench: extra $x: want density, interleaved, taps, footprint, wake, tuned or" \
+			"analyze (BENCH_EXTRAS, BENCH_ONLY)" >&2
 		exit 2
 		;;
 	esac
@@ -1315,6 +1323,119 @@ tuned_run() {
 	}' "$raw"
 }
 
+# --- What --analyze costs the relay.
+
+# analyze_one MODE RATE REP: the streamer's TS over RTP through the mcr now running; one line
+# to $RESULT_DIR/analyze.tsv: mode, rate, rep, sent, relayed, relay CPU ns, kernel_drops.
+analyze_one() {
+	local mode=$1 rate=$2 rep=$3 n limit c cpu0 rel0 kd0 sent
+	n=$MAX_N
+	[ "$rate" -gt 0 ] && [ $((rate * RUN_S)) -lt "$n" ] && n=$((rate * RUN_S))
+	limit=$((rate > 0 ? n / rate + 5 : 15))
+	c=$(counters "$RELAY_PID" "$RELAY_LOG")
+	rel0=$(echo "$c" | kv relayed)
+	kd0=$(echo "$c" | kv kernel_drops)
+	cpu_ns "$RELAY_PID"
+	cpu0=$CPU_NS
+	sent=$(ip netns exec "$SND" "$MCR_TESTS_DIR/streamer" -d "$GROUP" -I s0 -m rtpts -n "$n" \
+		-r "$rate" -T "$limit" | kv sent)
+	sleep 0.3	# the ring's backlog relayed; an idle mcr uses no CPU
+	cpu_ns "$RELAY_PID"
+	c=$(counters "$RELAY_PID" "$RELAY_LOG")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$rate" "$rep" "${sent:-0}" \
+		$(($(echo "$c" | kv relayed) - rel0)) $((CPU_NS - cpu0)) \
+		$(($(echo "$c" | kv kernel_drops) - kd0)) >>"$RESULT_DIR/analyze.tsv"
+	say "analyze $mode $rate pps rep $rep: $(tail -n 1 "$RESULT_DIR/analyze.tsv")"
+	sleep "$SETTLE_S"
+}
+
+analyze_run() {
+	local rep mode r load0 load1 k ns ir
+	local -a args
+	if [ ! -x "$MCR_TESTS_DIR/streamer" ] || [ ! -x "$MCR_TESTS_DIR/bench_analyze" ]; then
+		say "tests/streamer or tests/bench_analyze not built: analyze skipped"
+		return
+	fi
+	say "analyze: mcr with and without --analyze auto at $ANALYZE_RATES pps, TS over RTP"
+	load0=$(cut -d' ' -f1-3 /proc/loadavg)
+	: >"$RESULT_DIR/analyze.tsv"
+	rly_strict
+	# Off and on alternate within each rep, so a change in the host's load hits both alike.
+	for ((rep = 1; rep <= REPS; rep++)); do
+		for mode in off auto; do
+			args=(-i r0 -g "$GROUP" -o "$ANALYZE_OUT")
+			[ $mode = auto ] && args+=(--analyze auto)
+			: >"$RELAY_LOG"
+			start_mcr_relay "${args[@]}" || { stop_relay; continue; }
+			for r in $ANALYZE_RATES; do
+				analyze_one $mode "$r" "$rep"
+			done
+			stop_relay
+		done
+	done
+	load1=$(cut -d' ' -f1-3 /proc/loadavg)
+	echo
+	echo "## What --analyze costs"
+	echo
+	echo "mcr's CPU (all threads) per relayed datagram, relaying tests/streamer's TS over" \
+		"RTP (1328-byte datagrams: RTP and 7 TS packets, the most the analysis reads per" \
+		"datagram), without and with --analyze auto, alternating; $REPS reps, medians" \
+		"(and the range). Load average (1, 5, 15 min) before: $load0; after: $load1 on" \
+		"$(nproc) CPUs: what else ran shows in these, and nothing here subtracts it."
+	echo
+	awk -F'\t' -v rates="$ANALYZE_RATES" "$AWK_MEDIAN"'
+	# The smallest (s = 1) or largest (s = -1) of field f over the runs of cell c.
+	function ext(c, f, s,   i, m) {
+		m = ""
+		for (i = 1; i <= runs[c]; i++)
+			if (m == "" || s * v[c, i, f] < s * m)
+				m = v[c, i, f]
+		return m
+	}
+	{
+		c = $1 SUBSEP $2; i = ++runs[c]
+		v[c, i, "cpu"] = $5 ? $6 / $5 : 0
+		v[c, i, "rel"] = $5; v[c, i, "sent"] = $4; v[c, i, "kd"] = $7
+	}
+	END {
+		print "| offered pps | relayed (off / on) | off ns/datagram | on ns/datagram |" \
+		    " added | kernel_drops (off / on) |"
+		print "|--:|--:|--:|--:|--:|--:|"
+		n = split(rates, rr, " ")
+		for (k = 1; k <= n; k++) {
+			a = "off" SUBSEP rr[k]; b = "auto" SUBSEP rr[k]
+			if (!runs[a] || !runs[b])
+				continue
+			off = med(a, "cpu"); on = med(b, "cpu")
+			printf "| %s | %.0f / %.0f | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) |" \
+			    " %+.1f%% | %.0f / %.0f |\n", rr[k] ? rr[k] : "max",
+			    med(a, "rel"), med(b, "rel"),
+			    off, ext(a, "cpu", 1), ext(a, "cpu", -1),
+			    on, ext(b, "cpu", 1), ext(b, "cpu", -1),
+			    off ? 100 * (on - off) / off : 0, med(a, "kd"), med(b, "kd")
+		}
+	}' "$RESULT_DIR/analyze.tsv"
+	echo
+	echo "The analysis alone (tests/bench_analyze: analyze_datagram() on a clean stream, the" \
+		"same build flags as mcr): ns per datagram on this host now ($ANALYZE_ALONE_N" \
+		"datagrams), and instructions per datagram under callgrind (100000), which no" \
+		"other load changes."
+	echo
+	echo "| stream | ns/datagram | instructions/datagram |"
+	echo "|---|--:|--:|"
+	for k in rtpts ts rtp; do
+		ns=$("$MCR_TESTS_DIR/bench_analyze" $k "$ANALYZE_ALONE_N" | kv ns_per_datagram)
+		ir=-
+		if command -v valgrind >/dev/null &&
+			valgrind --tool=callgrind --callgrind-out-file="$MCR_TMP/cg.$k" \
+				--toggle-collect=analyze_datagram \
+				"$MCR_TESTS_DIR/bench_analyze" $k 100000 once >/dev/null 2>&1; then
+			ir=$(awk '/^summary:/ { printf "%.0f", $2 / 100000 }' "$MCR_TMP/cg.$k")
+		fi
+		echo "| $k | ${ns:--} | $ir |"
+	done
+}
+
 # --- Main.
 
 cells=0
@@ -1399,6 +1520,7 @@ done
 		footprint) footprint_run ;;
 		wake) wake_run ;;
 		tuned) tuned_run ;;
+		analyze) analyze_run ;;
 		esac
 	done
 	echo

@@ -2,7 +2,7 @@
 # project root.
 #
 #   make fuzz                   each target for FUZZ_SECONDS (600), one after the other
-#   make -j2 fuzz               both at once
+#   make -j3 fuzz               all at once
 #   make fuzz FUZZ_MERGE=1      then merge what was found into the seed corpus in tests/fuzz/
 #
 # Inputs found go to $(FUZZ_WORK)/NAME, a copy of the seeds that grows from run to run; crashes
@@ -18,23 +18,25 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 FUZZ_SECONDS ?= 600
 FUZZ_WORK ?= build/fuzz
 FUZZ_MERGE ?= 0
-FUZZ_TARGETS := tests/fuzz_frame tests/fuzz_args
+FUZZ_TARGETS := tests/fuzz_frame tests/fuzz_args tests/fuzz_analyze
 # A jumbo frame and some; command lines up to 64 arguments of any length that matters.
 FUZZ_MAX_LEN_frame := 9100
 FUZZ_MAX_LEN_args := 4096
+# A few jumbo datagrams of RTP or TS, with their length headers.
+FUZZ_MAX_LEN_analyze := 20000
 
 $(FUZZ_TARGETS): tests/fuzz_%: tests/fuzz_%.c parse.c mcr.h tests/fuzz_util.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< parse.c
 
-.PHONY: fuzz fuzz-frame fuzz-args fuzz-deps fuzz-clean
-fuzz: fuzz-frame fuzz-args
+.PHONY: fuzz fuzz-frame fuzz-args fuzz-analyze fuzz-deps fuzz-clean
+fuzz: fuzz-frame fuzz-args fuzz-analyze
 
 # Once, even under -j: clang and libFuzzer's runtime come from .ci/deps.
 fuzz-deps:
 	@.ci/deps
 
 # libFuzzer exits non-zero on a crash, a leak or a timeout, and so does the recipe.
-fuzz-frame fuzz-args: fuzz-%: fuzz-deps
+fuzz-frame fuzz-args fuzz-analyze: fuzz-%: fuzz-deps
 	$(MAKE) tests/fuzz_$*
 	mkdir -p $(FUZZ_WORK)/$*
 	cp tests/fuzz/$*/* $(FUZZ_WORK)/$*/

@@ -11,9 +11,9 @@ SECONDS_EACH=${FUZZ_SMOKE_SECONDS:-10}
 WORK=$(mktemp -d /tmp/mcr-fuzz.XXXXXX) || exit 1
 trap 'rm -rf "$WORK"' EXIT
 
-declare -A max_len=([frame]=9100 [args]=4096)
+declare -A max_len=([frame]=9100 [args]=4096 [analyze]=20000)
 
-for name in frame args; do
+for name in frame args analyze; do
 	target=tests/fuzz_$name
 	if ! make -s "$target" >"$WORK/build-$name.log" 2>&1; then
 		mcr_fail "fuzz_$name" \

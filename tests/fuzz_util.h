@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * What both libFuzzer targets use: CHECK(), a promise of mcr.h that must hold for the input,
+ * What every libFuzzer target uses: CHECK(), a promise of mcr.h that must hold for the input,
  * or the run aborts and libFuzzer keeps the input as a finding.
  */
 #ifndef MCR_FUZZ_UTIL_H

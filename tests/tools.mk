@@ -4,12 +4,18 @@
 # Defining targets here must not steal the including Makefile's default goal.
 tools_mk_saved_goal := $(.DEFAULT_GOAL)
 
-TEST_TOOLS := tests/sender tests/receiver tests/inject tests/inject6 tests/noring tests/wake
+TEST_TOOLS := tests/sender tests/receiver tests/inject tests/inject6 tests/noring tests/wake \
+	tests/streamer
 TEST_TOOLS_CFLAGS := -O2 -Wall -Wextra -Werror -std=gnu11
 
 $(TEST_TOOLS): tests/%: tests/%.c tests/payload.h tests/addr.h
 	$(CC) $(TEST_TOOLS_CFLAGS) -o $@ $<
 tests/inject tests/inject6: tests/frame.h
+
+# Linked with parse.c: the analysis alone, for make bench (added after the rule above).
+TEST_TOOLS += tests/bench_analyze
+tests/bench_analyze: tests/bench_analyze.c parse.c mcr.h
+	$(CC) $(TEST_TOOLS_CFLAGS) -g -D_GNU_SOURCE -I. -o $@ tests/bench_analyze.c parse.c
 
 .PHONY: test-tools
 test-tools: $(TEST_TOOLS)
