@@ -25,6 +25,7 @@ static const char usage_text[] =
 	"           [--stats-format kv|json] [--no-join] [--vlan ID] [-u USER]\n"
 	"           [--busy-poll USEC] [--duration SECS] [--ready-fd N]\n"
 	"           [--stats-file PATH]\n"
+	"           [--stall-timeout SECS] [--stall-action warn|exit]\n"
 	"       mcr -h | -V\n"
 	"\n"
 	"Capture the UDP stream GROUP:PORT arriving on IFACE before the kernel's reverse-path\n"
@@ -51,6 +52,10 @@ static const char usage_text[] =
 	"                             whole every SECS of --stats-interval or every second\n"
 	"      --no-join              do not join GROUP on IFACE (networks that flood it)\n"
 	"      --vlan ID              relay only frames tagged with 802.1Q VLAN ID (1-4094)\n"
+	"      --stall-timeout SECS   say on stderr when nothing was relayed for SECS,\n"
+	"                             and again when the stream resumes\n"
+	"      --stall-action warn|exit\n"
+	"                             on a stall, warn (default) or exit 75\n"
 	"  -u, --user USER|UID:GID    become USER once the sockets are open\n"
 	"      --busy-poll USEC       spin up to USEC for the next frame before sleeping:\n"
 	"                             lower latency for sparse streams, for a busy CPU\n"
@@ -60,7 +65,7 @@ static const char usage_text[] =
 	"SIGUSR1 prints the counters on stderr; SIGINT and SIGTERM print them and exit 0;\n"
 	"SIGHUP is ignored. Exit status: 0 done, 64 usage, 66 no such interface,\n"
 	"69 io_uring unavailable, 71 system error, 73 stats file not writable,\n"
-	"77 CAP_NET_RAW missing. See mcr(1).\n";
+	"75 stream stalled (--stall-action exit), 77 CAP_NET_RAW missing. See mcr(1).\n";
 
 static int usage(int code)
 {
@@ -156,6 +161,9 @@ static size_t format_counters(char *line, size_t size, const struct mcr_config *
 	FIELD("rx_bps", per_second((c->rx_bytes - prev->rx_bytes) * 8, ns));
 	FIELD("tx_pps", per_second(c->tx_packets - prev->tx_packets, ns));
 	FIELD("tx_bps", per_second((c->tx_bytes - prev->tx_bytes) * 8, ns));
+	FIELD("stalls", c->stalls);
+	FIELD("stalled", c->stalled);
+	FIELD("last_rx_age_ms", c->last_rx_age_ms);
 #undef FIELD
 	if (json)
 		put(line, size, &n, ",\"out\":[");

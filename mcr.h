@@ -33,6 +33,7 @@ enum mcr_exit {
 	MCR_EXIT_OSERR = 71,	/* EX_OSERR: any other system error */
 	MCR_EXIT_NOPERM = 77,	/* EX_NOPERM: CAP_NET_RAW missing */
 	MCR_EXIT_CANTCREAT = 73,	/* EX_CANTCREAT: --stats-file cannot be written */
+	MCR_EXIT_STALLED = 75,	/* EX_TEMPFAIL: the stream stalled (--stall-action exit) */
 };
 
 /* An IP address of either family, in network byte order. */
@@ -82,6 +83,8 @@ struct mcr_config {
 	uint32_t duration_ms;		/* --duration, 0 for unlimited */
 	int ready_fd;			/* --ready-fd, -1 for none */
 	const char *stats_file;		/* --stats-file, NULL for none; points into argv */
+	uint32_t stall_timeout_ms;	/* --stall-timeout, 0 for no stall watch */
+	bool stall_exit;		/* --stall-action exit, else warn */
 };
 
 #define MCR_STATS_FILE_MS 1000	/* --stats-file rewrites without --stats-interval */
@@ -219,6 +222,10 @@ struct mcr_counters {
 	uint64_t frag_reassembled, frag_timeout, frag_evicted, frag_invalid;
 	struct mcr_out_counters out[MCR_MAX_OUT];
 	uint64_t time_ns;	/* CLOCK_MONOTONIC when these were read */
+	/* Stream health: a relayed datagram is what keeps the stream alive. */
+	uint64_t stalls;	/* times nothing was relayed for --stall-timeout */
+	uint64_t stalled;	/* 1 while stalled, else 0 */
+	uint64_t last_rx_age_ms;	/* since the latest relayed datagram (or the start) */
 };
 
 /* ring.c: why ring_run() came back. */

@@ -34,6 +34,7 @@
 #define NH_FRAGMENT 44
 #define NH_DSTOPTS 60
 #define STATS_INTERVAL_MAX_MS (86400u * 1000u)
+#define STALL_TIMEOUT_MIN_MS 100	/* shorter is a gap between packets, not a stall */
 #define STATS_FILE_MAX (PATH_MAX - 8)	/* bytes, room left for the ".tmp" suffix */
 
 const char *const mcr_verdict_name[MCR_VERDICTS] = {
@@ -236,6 +237,7 @@ enum opt_id {
 	OPT_IN, OPT_GROUP, OPT_SOURCE, OPT_OUT, OPT_TTL, OPT_DSCP, OPT_COUNT, OPT_STATS_INTERVAL,
 	OPT_STATS_FORMAT, OPT_NO_JOIN, OPT_HELP, OPT_VERSION, OPT_VLAN, OPT_USER,
 	OPT_BUSY_POLL, OPT_DURATION, OPT_READY_FD, OPT_STATS_FILE,
+	OPT_STALL_TIMEOUT, OPT_STALL_ACTION,
 	OPT_COUNT_OF
 };
 
@@ -263,6 +265,8 @@ static const struct {
 	[OPT_DURATION] = { "duration", 0, true, false },
 	[OPT_READY_FD] = { "ready-fd", 0, true, false },
 	[OPT_STATS_FILE] = { "stats-file", 0, true, false },
+	[OPT_STALL_TIMEOUT] = { "stall-timeout", 0, true, false },
+	[OPT_STALL_ACTION] = { "stall-action", 0, true, false },
 };
 
 /* One line naming the culprit; the pointer to --help survives however long the culprit is. */
@@ -454,6 +458,19 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 				    flag, v, v);
 		cfg->stats_file = v;
 		break;
+	case OPT_STALL_TIMEOUT:
+		cfg->stall_timeout_ms = parse_seconds_ms(v);
+		if (cfg->stall_timeout_ms < STALL_TIMEOUT_MIN_MS)
+			return fail(err, "%s '%s': seconds must be from 0.1 to 86400", flag, v);
+		break;
+	case OPT_STALL_ACTION:
+		if (!strcmp(v, "warn"))
+			cfg->stall_exit = false;
+		else if (!strcmp(v, "exit"))
+			cfg->stall_exit = true;
+		else
+			return fail(err, "%s '%s': action must be warn or exit", flag, v);
+		break;
 	}
 	return MCR_PARSE_RUN;
 }
@@ -517,6 +534,8 @@ enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config
 		return fail(err, "missing -o DEST:PORT, where to relay the stream");
 	if (cfg->source.family && cfg->source.family != cfg->group.family)
 		return fail(err, "-s and -g: the source and the group must both be IPv4 or IPv6");
+	if (cfg->stall_exit && !cfg->stall_timeout_ms)
+		return fail(err, "--stall-action exit: give --stall-timeout SECS too");
 	return MCR_PARSE_RUN;
 }
 

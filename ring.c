@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
@@ -61,12 +62,14 @@
 #define CTRL_BYTES (CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int)))
 #define PROBE_OPS 256		/* io_uring operations the probe has room for */
 #define FILTER_SNAPLEN 0x40000	/* "accept the whole frame" for the filter's return */
+#define STALL_CHECK_MAX_MS 1000	/* the stall watch looks this often, or more with a timeout */
+#define STALL_CHECKS 4		/* and at least this many times per --stall-timeout */
 
 /*
  * user_data: the kind in the top byte; a send also says which destination, whether it was a GSO
  * send, how many datagrams it carries and the index of the first.
  */
-enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_REASM, UD_SEND, UD_DURATION };
+enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_REASM, UD_SEND, UD_DURATION, UD_STALL };
 #define UD(kind) ((uint64_t)(kind) << 56)
 #define UD_SEND_OF(out, gso, n, first)                                                         \
 	(UD(UD_SEND) | (uint64_t)(out) << 48 | (uint64_t)(gso) << 40 | (uint64_t)(n) << 16 |     \
@@ -145,6 +148,15 @@ struct mcr_ring {
 	bool ready_sent;
 	bool file_due;		/* the stats file's timer fired */
 	bool admin_up;		/* the ingress was set up at start, carrier or not */
+
+	/*
+	 * The stall watch reads no clock per datagram: a check compares the relayed count with
+	 * the one it saw last, and when it moved, the stream was alive since that check.
+	 */
+	char stream[INET6_ADDRSTRLEN + 8];	/* "239.1.1.1:5000" or "[ff3e::1]:5000" */
+	uint64_t seen_relayed;	/* the relayed count at the latest check */
+	uint64_t last_rx_ns;	/* when a check saw it move, or the start */
+	struct __kernel_timespec stall_tick;
 };
 
 static uint64_t now_ns(void)
@@ -908,9 +920,19 @@ void ring_ready(struct mcr_ring *r)
 	r->ready_sent = true;
 }
 
+/* systemd's status line: what the stream is doing now. */
+static void notify_status(struct mcr_ring *r, const char *state)
+{
+	char msg[128 + INET6_ADDRSTRLEN];
+
+	snprintf(msg, sizeof(msg), "STATUS=%s %s from %s\n", state, r->stream, r->cfg->ingress);
+	notify(r, msg);
+}
+
 struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 {
 	struct mcr_ring *r = calloc(1, sizeof(*r));
+	char group[INET6_ADDRSTRLEN];
 	int ret;
 
 	if (!r) {
@@ -961,7 +983,10 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 	memset(r->ctrl, 0, sizeof(r->ctrl));
 	memset(r->iov, 0, sizeof(r->iov));
 	memset(r->runs, 0, sizeof(r->runs));
-	r->start_ns = now_ns();
+	r->start_ns = r->last_rx_ns = now_ns();
+	format_ip(&cfg->group, group, sizeof(group));
+	snprintf(r->stream, sizeof(r->stream), cfg->group.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+		 group, cfg->port);
 	return r;
 }
 
@@ -1188,6 +1213,87 @@ static void frame_view(const struct mcr_ring *r, const struct tpacket2_hdr *h, u
 	f->csum_ok = status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY);
 }
 
+/* Datagrams of the stream relayed so far: whole ones and rebuilt ones. */
+static uint64_t relayed(const struct mcr_ring *r)
+{
+	return r->c.verdict[MCR_RELAY] + r->reasm.reassembled;
+}
+
+/* A check: when the relayed count moved since the last one, the stream was alive until now. */
+static void note_rx(struct mcr_ring *r, uint64_t now)
+{
+	const uint64_t n = relayed(r);
+
+	if (n != r->seen_relayed) {
+		r->seen_relayed = n;
+		r->last_rx_ns = now;
+	}
+}
+
+/* Seconds from milliseconds as people write them: "5", "2.5", "0.25". */
+static void format_seconds(char *buf, size_t len, uint64_t ms)
+{
+	int n = snprintf(buf, len, "%" PRIu64 ".%03u", ms / 1000, (unsigned int)(ms % 1000));
+
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+}
+
+static void arm_stall(struct mcr_ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+	uint32_t ms = r->cfg->stall_timeout_ms / STALL_CHECKS;
+
+	if (!ms || ms > STALL_CHECK_MAX_MS)
+		ms = STALL_CHECK_MAX_MS;
+	r->stall_tick.tv_sec = ms / 1000;
+	r->stall_tick.tv_nsec = (long long)(ms % 1000) * 1000000;
+	io_uring_prep_timeout(sqe, &r->stall_tick, 0, 0);
+	io_uring_sqe_set_data64(sqe, UD(UD_STALL));
+}
+
+/*
+ * The stall check, every second even without --stall-timeout so that last_rx_age_ms means
+ * something: nothing relayed for --stall-timeout is a stall, said once.
+ */
+static void check_stall(struct mcr_ring *r)
+{
+	const uint64_t now = now_ns();
+	char secs[32];
+
+	note_rx(r, now);
+	if (!r->cfg->stall_timeout_ms || r->c.stalled ||
+	    now - r->last_rx_ns < (uint64_t)r->cfg->stall_timeout_ms * 1000000u)
+		return;
+	r->c.stalled = 1;
+	r->c.stalls++;
+	format_seconds(secs, sizeof(secs), r->cfg->stall_timeout_ms);
+	fprintf(stderr, "mcr: %s: %s: stalled, nothing for %s s\n", r->cfg->ingress, r->stream,
+		secs);
+	notify_status(r, "stalled");
+	if (r->cfg->stall_exit) {
+		r->stop = true;
+		r->exit_code = MCR_EXIT_STALLED;
+	}
+}
+
+/* The first datagram after a stall; called once per pass while stalled, never otherwise. */
+static void check_resumed(struct mcr_ring *r)
+{
+	const uint64_t now = now_ns(), ms = (now - r->last_rx_ns) / 1000000u;
+
+	if (relayed(r) == r->seen_relayed)
+		return;
+	note_rx(r, now);
+	r->c.stalled = 0;
+	fprintf(stderr, "mcr: %s: %s: resumed after %" PRIu64 ".%u s, %" PRIu64 " stall%s so far\n",
+		r->cfg->ingress, r->stream, ms / 1000, (unsigned int)(ms % 1000 / 100), r->c.stalls,
+		r->c.stalls == 1 ? "" : "s");
+	notify_status(r, "relaying");
+}
+
 static void arm_reasm(struct mcr_ring *r)
 {
 	struct io_uring_sqe *sqe = get_sqe(r);
@@ -1255,6 +1361,8 @@ static void relay_pass(struct mcr_ring *r)
 	}
 	if (reasm_pending(&r->reasm) && !r->reasm_armed)
 		arm_reasm(r);
+	if (r->c.stalled)
+		check_resumed(r);
 	if (r->n_runs)
 		queue_pass(r);
 }
@@ -1409,6 +1517,13 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 			r->file_due = true;
 		arm_timer(r);
 		break;
+	case UD_STALL:
+		if (cqe->res != -ETIME)
+			return fail(MCR_EXIT_OSERR, "stall check timer: %s",
+				    strerror(-cqe->res));
+		check_stall(r);
+		arm_stall(r);
+		break;
 	case UD_DURATION:
 		if (cqe->res != -ETIME)
 			return fail(MCR_EXIT_OSERR, "--duration timeout: %s", strerror(-cqe->res));
@@ -1448,6 +1563,7 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 			arm_timer(r);
 		if (r->cfg->duration_ms)
 			arm_duration(r);
+		arm_stall(r);
 	}
 	for (;;) {
 		unsigned int n, want;
@@ -1525,5 +1641,7 @@ const struct mcr_counters *ring_counters(struct mcr_ring *r)
 	r->c.frag_timeout = r->reasm.timeout;
 	r->c.frag_evicted = r->reasm.evicted;
 	r->c.frag_invalid = r->reasm.invalid;
+	note_rx(r, r->c.time_ns);
+	r->c.last_rx_age_ms = (r->c.time_ns - r->last_rx_ns) / 1000000u;
 	return &r->c;
 }

@@ -40,6 +40,8 @@ run_suite "IPv6 unit tests" tests/check_ipv6
 run_suite "IPv6 unit tests under ASan and UBSan" tests/check_ipv6_san
 run_suite "operations unit tests" tests/check_ops
 run_suite "operations unit tests under ASan and UBSan" tests/check_ops_san
+run_suite "stream health unit tests" tests/check_health
+run_suite "stream health unit tests under ASan and UBSan" tests/check_health_san
 for t in tests/netns_*.sh; do
 	run_suite "$t" "$t"
 done
