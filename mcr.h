@@ -59,7 +59,7 @@ struct mcr_out {
 	char text[MCR_OUT_TEXT_LEN];	/* as the user wrote it, for counters and errors */
 };
 
-enum mcr_stats_format { MCR_STATS_KV, MCR_STATS_JSON };
+enum mcr_stats_format { MCR_STATS_KV, MCR_STATS_JSON, MCR_STATS_PROM };
 
 #define MCR_DSCP_KEEP (-1)	/* copy the ingress datagram's DSCP */
 #define MCR_TTL_DEFAULT (-1)	/* 1 for multicast destinations, the kernel's for unicast */

@@ -428,8 +428,11 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 			cfg->stats_format = MCR_STATS_KV;
 		else if (!strcmp(v, "json"))
 			cfg->stats_format = MCR_STATS_JSON;
+		else if (!strcmp(v, "prom"))
+			cfg->stats_format = MCR_STATS_PROM;
 		else
-			return fail(err, "%s '%s': format must be kv or json", flag, v);
+			return fail(err, "%s '%s': format must be kv or json, or prom for --stats-file",
+				    flag, v);
 		break;
 	case OPT_DURATION:
 		cfg->duration_ms = parse_seconds_ms(v);
@@ -534,6 +537,9 @@ enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config
 		return fail(err, "missing -o DEST:PORT, where to relay the stream");
 	if (cfg->source.family && cfg->source.family != cfg->group.family)
 		return fail(err, "-s and -g: the source and the group must both be IPv4 or IPv6");
+	if (cfg->stats_format == MCR_STATS_PROM && !cfg->stats_file)
+		return fail(err, "--stats-format prom: is the format of --stats-file; give "
+			    "--stats-file PATH too");
 	if (cfg->stall_exit && !cfg->stall_timeout_ms)
 		return fail(err, "--stall-action exit: give --stall-timeout SECS too");
 	return MCR_PARSE_RUN;

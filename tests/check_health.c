@@ -128,9 +128,51 @@ static Suite *stall_suite(void)
 	return s;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* --stats-format prom                                                                       */
+
+START_TEST(test_prom_accepted)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--stats-format", "prom", "--stats-file",
+			       "/run/mcr/x.prom"),
+			 MCR_PARSE_RUN);
+	ck_assert_int_eq(cfg.stats_format, MCR_STATS_PROM);
+	ck_assert_str_eq(cfg.stats_file, "/run/mcr/x.prom");
+	ck_assert_int_eq(PARSE(&cfg, err, BASE, "--stats-file=/x.prom", "--stats-format=prom"),
+			 MCR_PARSE_RUN);
+	ck_assert_int_eq(cfg.stats_format, MCR_STATS_PROM);
+}
+END_TEST
+
+START_TEST(test_prom_refused)
+{
+	/* The format is the file's: without one there is nothing to write it to. */
+	REFUSED("--stats-format prom", "--stats-file", "--stats-format", "prom");
+	REFUSED("--stats-format 'Prom'", "kv or json, or prom", "--stats-format", "Prom",
+		"--stats-file", "/x.prom");
+	REFUSED("--stats-format 'openmetrics'", "kv or json, or prom", "--stats-format",
+		"openmetrics", "--stats-file", "/x.prom");
+}
+END_TEST
+
+static Suite *prom_suite(void)
+{
+	Suite *s = suite_create("prom");
+	TCase *tc = tcase_create("options");
+
+	tcase_add_test(tc, test_prom_accepted);
+	tcase_add_test(tc, test_prom_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
 int main(void)
 {
 	SRunner *sr = srunner_create(stall_suite());
 
+	srunner_add_suite(sr, prom_suite());
 	return run_suites(sr, "check_health");
 }

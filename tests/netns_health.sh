@@ -147,9 +147,86 @@ test_stall_notify() {
 	fi
 }
 
+# 6. --stats-format prom: a file promtool accepts, with the counters of what was relayed.
+test_prom_file() {
+	local name="--stats-format prom: promtool check metrics passes; the values are the stream's"
+	local f=$WORK/mcr.prom bad= labels
+	command -v promtool >/dev/null || { mcr_fail "$name" "promtool missing (.ci/deps)"; return; }
+	receive rx "$RCV" 198.18.2.2:6000 "" -w 1000 -T 10 || { mcr_fail "$name" receiver; return; }
+	# The second destination has no route back to mcr's sends: its errors have a label too.
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 -o 198.18.3.2:6001 \
+		--stats-format prom --stats-file "$f" --stall-timeout 0.5 ||
+		{ mcr_fail "$name" "no start"; return; }
+	send 50
+	mcr_wait_log ': stalled, ' || bad="$bad no-stall"
+	sleep 1.1	# one more rewrite, after the stall
+	cp "$f" "$WORK/copy.prom"
+	counters
+	stop_mcr
+	wait "$rx_PID"
+	f=$WORK/copy.prom
+	promtool check metrics <"$f" >"$WORK/promtool.out" 2>&1 ||
+		bad="$bad promtool($(cat "$WORK/promtool.out"))"
+	labels='ingress="r0",group="239.0.0.1",port="5000",source=""'
+	# sample NAME [DEST]: the value of the stream's sample, or of that destination's.
+	sample() {
+		local l=$labels
+		[ -n "${2:-}" ] && l="$l,destination=\"$2\""
+		awk -v k="$1{$l}" '$1 == k { print $2 }' "$f"
+	}
+	[ "$(sample mcr_relayed_total)" = 50 ] || bad="$bad relayed=$(sample mcr_relayed_total)"
+	[ "$(sample mcr_rx_packets_total)" = 50 ] || bad="$bad rx=$(sample mcr_rx_packets_total)"
+	[ "$(sample mcr_out_tx_packets_total 198.18.2.2:6000)" = "$(r rx received)" ] &&
+		[ "$(r rx received)" = 50 ] || bad="$bad out1=$(sample mcr_out_tx_packets_total \
+			198.18.2.2:6000)/$(r rx received)"
+	[ "$(sample mcr_out_tx_packets_total 198.18.3.2:6001)" = "$(c out2.tx_packets)" ] ||
+		bad="$bad out2"
+	[ "$(sample mcr_stalled)" = 1 ] && [ "$(sample mcr_stalls_total)" = 1 ] ||
+		bad="$bad stalled=$(sample mcr_stalled)"
+	awk -v a="$(sample mcr_last_rx_age_seconds)" 'BEGIN { exit !(a >= 0.5 && a < 60) }' ||
+		bad="$bad age=$(sample mcr_last_rx_age_seconds)"
+	# Every family once, typed, counters named _total and gauges not.
+	local dup
+	dup=$(grep '^# TYPE' "$f" | awk '{ print $3 }' | sort | uniq -d)
+	[ -z "$dup" ] || bad="$bad dup($dup)"
+	grep '^# TYPE' "$f" | awk '($4 == "counter") != ($3 ~ /_total$/) { bad = 1 } END { exit bad }' ||
+		bad="$bad types"
+	[ "$(grep -c '^# TYPE' "$f")" = "$(grep -c '^# HELP' "$f")" ] || bad="$bad help"
+	grep -q '^{' "$f" && bad="$bad json-in-file"
+	grep -q '^mcr: event=final .*relayed=50 ' "$WORK/mcr.log" || bad="$bad stderr-not-kv"
+	if [ -z "$bad" ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$bad: $(cat "$f")"
+	fi
+}
+
+# 7. The shipped alert rules load, and every mcr metric they name is one mcr writes, or one the
+# sequence analysis (--analyze) adds.
+test_prom_rules() {
+	local name="contrib/prometheus/mcr.rules.yml passes promtool check rules; names real metrics"
+	local rules=contrib/prometheus/mcr.rules.yml bad= m
+	command -v promtool >/dev/null || { mcr_fail "$name" "promtool missing (.ci/deps)"; return; }
+	promtool check rules "$rules" >"$WORK/rules.out" 2>&1 || bad="$bad $(cat "$WORK/rules.out")"
+	[ -s "$WORK/copy.prom" ] || { mcr_fail "$name" "no prom file from the test before"; return; }
+	for m in $(grep -o 'mcr_[a-z_]*' "$rules" | sort -u); do
+		case $m in
+		mcr_rtp_lost_total | mcr_ts_cc_errors_total | mcr_querier_missing) continue ;;
+		esac
+		grep -q "^# TYPE $m " "$WORK/copy.prom" || bad="$bad unknown:$m"
+	done
+	if [ -z "$bad" ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$bad"
+	fi
+}
+
 test_stall_resume
 test_stall_exit
 test_no_stall
 test_stall_json
 test_stall_notify
+test_prom_file
+test_prom_rules
 mcr_summary
