@@ -28,6 +28,7 @@ static const char usage_text[] =
 	"           [--busy-poll USEC] [--duration SECS] [--ready-fd N]\n"
 	"           [--stats-file PATH]\n"
 	"           [--stall-timeout SECS] [--stall-action warn|exit]\n"
+	"           [--report-interval SECS]\n"
 	"       mcr -h | -V\n"
 	"\n"
 	"Capture the UDP stream GROUP:PORT arriving on IFACE before the kernel's reverse-path\n"
@@ -60,6 +61,9 @@ static const char usage_text[] =
 	"                             and again when the stream resumes\n"
 	"      --stall-action warn|exit\n"
 	"                             on a stall, warn (default) or exit 75\n"
+	"      --report-interval SECS send a membership report for GROUP on IFACE every\n"
+	"                             SECS (IGMP or MLD, the kernel's version): keeps\n"
+	"                             snooping switches sending where no querier runs\n"
 	"  -u, --user USER|UID:GID    become USER once the sockets are open\n"
 	"      --busy-poll USEC       spin up to USEC for the next frame before sleeping:\n"
 	"                             lower latency for sparse streams, for a busy CPU\n"
@@ -124,6 +128,24 @@ static void put_json_string(char *buf, size_t size, size_t *len, const char *s)
 	put(buf, size, len, "\"");
 }
 
+/* The querier and the age of its latest query: "-" (JSON null) before the first one. */
+static void put_querier(char *line, size_t size, size_t *n, const struct mcr_counters *c,
+			bool json)
+{
+	const uint64_t ms = c->last_query_age_ms;
+	char who[INET6_ADDRSTRLEN];
+
+	if (ms == MCR_NEVER || format_ip(&c->querier, who, sizeof(who))) {
+		put(line, size, n, json ? ",\"last_query_age_s\":null,\"querier\":null" :
+			   " last_query_age_s=- querier=-");
+		return;
+	}
+	put(line, size, n,
+	    json ? ",\"last_query_age_s\":%" PRIu64 ".%03u,\"querier\":\"%s\"" :
+		   " last_query_age_s=%" PRIu64 ".%03u querier=%s",
+	    ms / 1000, (unsigned int)(ms % 1000), who);
+}
+
 /*
  * The counters as one line: "mcr: key=value ..." or a JSON object whose schema mcr(1) documents.
  * event is "stats" or "final"; rates are per second since prev, the counters the previous line
@@ -168,6 +190,10 @@ static size_t format_counters(char *line, size_t size, const struct mcr_config *
 	FIELD("stalls", c->stalls);
 	FIELD("stalled", c->stalled);
 	FIELD("last_rx_age_ms", c->last_rx_age_ms);
+	put_querier(line, size, &n, c, json);
+	FIELD("querier_missing", c->querier_missing);
+	FIELD("reports_sent", c->reports_sent);
+	FIELD("report_errors", c->report_errors);
 #undef FIELD
 	if (json)
 		put(line, size, &n, ",\"out\":[");
@@ -212,9 +238,9 @@ static void put_prom_value(char *buf, size_t size, size_t *len, const char *s)
 	}
 }
 
-/* The labels of every sample: the stream, and the destination when there is one. */
+/* The labels of every sample: the stream, and one more (the destination) when key is given. */
 static void put_prom_labels(char *buf, size_t size, size_t *len, const struct mcr_config *cfg,
-			    const char *dest)
+			    const char *key, const char *value)
 {
 	char group[INET6_ADDRSTRLEN], source[INET6_ADDRSTRLEN] = "";
 
@@ -225,9 +251,9 @@ static void put_prom_labels(char *buf, size_t size, size_t *len, const struct mc
 	put_prom_value(buf, size, len, cfg->ingress);
 	put(buf, size, len, "\",group=\"%s\",port=\"%u\",source=\"%s\"", group, cfg->port,
 	    source);
-	if (dest) {
-		put(buf, size, len, ",destination=\"");
-		put_prom_value(buf, size, len, dest);
+	if (key) {
+		put(buf, size, len, ",%s=\"", key);
+		put_prom_value(buf, size, len, value);
 		put(buf, size, len, "\"");
 	}
 	put(buf, size, len, "}");
@@ -238,12 +264,13 @@ struct prom_metric {
 	const char *name, *type, *help;
 	size_t offset;
 	bool ms;	/* printed in seconds */
+	bool never;	/* MCR_NEVER means no sample */
 };
 
 #define COUNTER(name, field, help)                                                             \
-	{ name, "counter", help, offsetof(struct mcr_counters, field), false }
+	{ name, "counter", help, offsetof(struct mcr_counters, field), false, false }
 #define GAUGE(name, field, help, ms)                                                           \
-	{ name, "gauge", help, offsetof(struct mcr_counters, field), ms }
+	{ name, "gauge", help, offsetof(struct mcr_counters, field), ms, ms }
 
 /* Printed in this order, before the verdicts' counters; a new counter is one more row. */
 static const struct prom_metric prom_metrics[] = {
@@ -267,6 +294,14 @@ static const struct prom_metric prom_metrics[] = {
 	GAUGE("mcr_last_rx_age_seconds", last_rx_age_ms,
 	      "Seconds since a datagram was last relayed, or since the start.", true),
 	GAUGE("mcr_uptime_seconds", uptime_ms, "Seconds since capture started.", true),
+	GAUGE("mcr_last_query_age_seconds", last_query_age_ms,
+	      "Seconds since the latest IGMP or MLD query on the ingress; none before one.", true),
+	GAUGE("mcr_querier_missing", querier_missing,
+	      "1 while no query came for the membership interval, else 0.", false),
+	COUNTER("mcr_reports_sent_total", reports_sent,
+		"Membership reports sent by --report-interval."),
+	COUNTER("mcr_report_errors_total", report_errors,
+		"Membership reports --report-interval could not send."),
 };
 
 #undef COUNTER
@@ -282,6 +317,7 @@ static const char *const verdict_help[MCR_VERDICTS] = {
 	[MCR_DROP_FRAGMENT] = "Fragments reassembly refused.",
 	[MCR_DROP_UNMATCHED] = "Frames dropped: not the stream, on a second look.",
 	[MCR_DROP_VLAN] = "Frames dropped: not the VLAN of --vlan.",
+	[MCR_QUERY] = "IGMP or MLD queries seen on the ingress, general or for the group.",
 };
 
 /* Per destination, with its label. */
@@ -308,7 +344,7 @@ static uint64_t field_at(const void *base, size_t offset)
 static void put_prom_head(char *buf, size_t size, size_t *len, const char *name, const char *type,
 			  const char *help)
 {
-	put(buf, size, len, "# HELP %s %s\n# TYPE %s %s\n%s", name, help, name, type, name);
+	put(buf, size, len, "# HELP %s %s\n# TYPE %s %s", name, help, name, type);
 }
 
 /*
@@ -325,7 +361,12 @@ static size_t format_prom(char *buf, size_t size, const struct mcr_config *cfg,
 		const uint64_t v = field_at(c, m->offset);
 
 		put_prom_head(buf, size, &n, m->name, m->type, m->help);
-		put_prom_labels(buf, size, &n, cfg, NULL);
+		if (m->never && v == MCR_NEVER) {
+			put(buf, size, &n, "\n");	/* ends the TYPE line: no sample */
+			continue;
+		}
+		put(buf, size, &n, "\n%s", m->name);
+		put_prom_labels(buf, size, &n, cfg, NULL, NULL);
 		if (m->ms)
 			put(buf, size, &n, " %" PRIu64 ".%03u\n", v / 1000, (unsigned int)(v % 1000));
 		else
@@ -337,15 +378,26 @@ static size_t format_prom(char *buf, size_t size, const struct mcr_config *cfg,
 		snprintf(name, sizeof(name), "mcr_%s_total", mcr_verdict_name[v]);
 		put_prom_head(buf, size, &n, name, "counter",
 			      verdict_help[v] ? verdict_help[v] : "Frames with this verdict.");
-		put_prom_labels(buf, size, &n, cfg, NULL);
+		put(buf, size, &n, "\n%s", name);
+		put_prom_labels(buf, size, &n, cfg, NULL, NULL);
 		put(buf, size, &n, " %" PRIu64 "\n", c->verdict[v]);
+	}
+	if (c->querier.family) {
+		char who[INET6_ADDRSTRLEN];
+
+		format_ip(&c->querier, who, sizeof(who));
+		put_prom_head(buf, size, &n, "mcr_querier", "gauge",
+			      "The latest querier on the ingress, in its label; always 1.");
+		put(buf, size, &n, "\nmcr_querier");
+		put_prom_labels(buf, size, &n, cfg, "querier", who);
+		put(buf, size, &n, " 1\n");
 	}
 	for (size_t i = 0; i < sizeof(prom_out_metrics) / sizeof(prom_out_metrics[0]); i++) {
 		put(buf, size, &n, "# HELP %s %s\n# TYPE %s counter\n", prom_out_metrics[i].name,
 		    prom_out_metrics[i].help, prom_out_metrics[i].name);
 		for (unsigned int o = 0; o < cfg->n_out; o++) {
 			put(buf, size, &n, "%s", prom_out_metrics[i].name);
-			put_prom_labels(buf, size, &n, cfg, cfg->out[o].text);
+			put_prom_labels(buf, size, &n, cfg, "destination", cfg->out[o].text);
 			put(buf, size, &n, " %" PRIu64 "\n",
 			    field_at(&c->out[o], prom_out_metrics[i].offset));
 		}

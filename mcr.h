@@ -85,6 +85,7 @@ struct mcr_config {
 	const char *stats_file;		/* --stats-file, NULL for none; points into argv */
 	uint32_t stall_timeout_ms;	/* --stall-timeout, 0 for no stall watch */
 	bool stall_exit;		/* --stall-action exit, else warn */
+	uint32_t report_interval_ms;	/* --report-interval, 0 for none */
 };
 
 #define MCR_STATS_FILE_MS 1000	/* --stats-file rewrites without --stats-interval */
@@ -137,6 +138,9 @@ struct mcr_datagram {
 	uint16_t frag_off;	/* bytes */
 	bool frag_more;
 	uint8_t frag_nh;	/* the header the fragmentable part starts with: UDP for IPv4 */
+	/* A query (MCR_QUERY): src is the querier. */
+	uint8_t query_version;	/* IGMP 1, 2 or 3; MLD 1 or 2 */
+	uint32_t query_membership_ms;	/* the membership interval it implies, 0 if it says none */
 };
 
 /*
@@ -152,6 +156,7 @@ enum mcr_verdict {
 	MCR_DROP_FRAGMENT,	/* a fragment reassembly refused: duplicate, past 64 KiB, no room */
 	MCR_DROP_UNMATCHED,	/* not UDP of the group's family to group:port from source */
 	MCR_DROP_VLAN,		/* tagged with another VLAN ID, or untagged (or no link) with --vlan */
+	MCR_QUERY,		/* an IGMP or MLD query, general or for the group: counted, not relayed */
 	MCR_VERDICTS
 };
 
@@ -159,6 +164,16 @@ extern const char *const mcr_verdict_name[MCR_VERDICTS];
 
 enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *m,
 			     struct mcr_datagram *d);
+
+/*
+ * Membership reports (--report-interval): the IGMP or MLD message, checksum included (ICMPv6's
+ * is the kernel's), for the version, the group and -s; *dst is where it goes. 0 if the version
+ * is not one of the family's (IGMP 1-3, MLD 1-2).
+ */
+#define MCR_REPORT_MAX 48	/* bytes: an MLDv2 report of one record with one source */
+#define MCR_MEMBERSHIP_DEFAULT_MS 260000	/* RFC 3376 8.4 and RFC 3810 9.4 by default */
+size_t build_report(const struct mcr_match *m, int version, uint8_t buf[MCR_REPORT_MAX],
+		    struct mcr_ip *dst);
 
 /*
  * IPv4 and IPv6 reassembly, pure like the parser: the caller owns the table and the clock. Bounded:
@@ -226,7 +241,14 @@ struct mcr_counters {
 	uint64_t stalls;	/* times nothing was relayed for --stall-timeout */
 	uint64_t stalled;	/* 1 while stalled, else 0 */
 	uint64_t last_rx_age_ms;	/* since the latest relayed datagram (or the start) */
+	/* The querier: queries are verdict[MCR_QUERY], "queries_seen". */
+	uint64_t last_query_age_ms;	/* since the latest query, MCR_NEVER before one */
+	uint64_t querier_missing;	/* 1 once none came for the membership interval, else 0 */
+	uint64_t reports_sent, report_errors;	/* --report-interval's reports */
+	struct mcr_ip querier;		/* the latest query's source, AF_UNSPEC before one */
 };
+
+#define MCR_NEVER UINT64_MAX	/* an age of something that has not happened */
 
 /* ring.c: why ring_run() came back. */
 enum mcr_event {
