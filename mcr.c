@@ -128,18 +128,15 @@ static void put_json_string(char *buf, size_t size, size_t *len, const char *s)
 	put(buf, size, len, "\"");
 }
 
-/* The querier and the age of its latest query: "-" (JSON null) before the first one. */
+/* The age of the latest query (since the start before one) and its querier, or "-". */
 static void put_querier(char *line, size_t size, size_t *n, const struct mcr_counters *c,
 			bool json)
 {
 	const uint64_t ms = c->last_query_age_ms;
-	char who[INET6_ADDRSTRLEN];
+	char who[INET6_ADDRSTRLEN] = "-";
 
-	if (ms == MCR_NEVER || format_ip(&c->querier, who, sizeof(who))) {
-		put(line, size, n, json ? ",\"last_query_age_s\":null,\"querier\":null" :
-			   " last_query_age_s=- querier=-");
-		return;
-	}
+	if (c->querier.family)
+		format_ip(&c->querier, who, sizeof(who));
 	put(line, size, n,
 	    json ? ",\"last_query_age_s\":%" PRIu64 ".%03u,\"querier\":\"%s\"" :
 		   " last_query_age_s=%" PRIu64 ".%03u querier=%s",
@@ -264,13 +261,12 @@ struct prom_metric {
 	const char *name, *type, *help;
 	size_t offset;
 	bool ms;	/* printed in seconds */
-	bool never;	/* MCR_NEVER means no sample */
 };
 
 #define COUNTER(name, field, help)                                                             \
-	{ name, "counter", help, offsetof(struct mcr_counters, field), false, false }
+	{ name, "counter", help, offsetof(struct mcr_counters, field), false }
 #define GAUGE(name, field, help, ms)                                                           \
-	{ name, "gauge", help, offsetof(struct mcr_counters, field), ms, ms }
+	{ name, "gauge", help, offsetof(struct mcr_counters, field), ms }
 
 /* Printed in this order, before the verdicts' counters; a new counter is one more row. */
 static const struct prom_metric prom_metrics[] = {
@@ -295,7 +291,8 @@ static const struct prom_metric prom_metrics[] = {
 	      "Seconds since a datagram was last relayed, or since the start.", true),
 	GAUGE("mcr_uptime_seconds", uptime_ms, "Seconds since capture started.", true),
 	GAUGE("mcr_last_query_age_seconds", last_query_age_ms,
-	      "Seconds since the latest IGMP or MLD query on the ingress; none before one.", true),
+	      "Seconds since the latest IGMP or MLD query on the ingress, or since the start.",
+	      true),
 	GAUGE("mcr_querier_missing", querier_missing,
 	      "1 while no query came for the membership interval, else 0.", false),
 	COUNTER("mcr_reports_sent_total", reports_sent,
@@ -361,10 +358,6 @@ static size_t format_prom(char *buf, size_t size, const struct mcr_config *cfg,
 		const uint64_t v = field_at(c, m->offset);
 
 		put_prom_head(buf, size, &n, m->name, m->type, m->help);
-		if (m->never && v == MCR_NEVER) {
-			put(buf, size, &n, "\n");	/* ends the TYPE line: no sample */
-			continue;
-		}
 		put(buf, size, &n, "\n%s", m->name);
 		put_prom_labels(buf, size, &n, cfg, NULL, NULL);
 		if (m->ms)

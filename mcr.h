@@ -242,13 +242,11 @@ struct mcr_counters {
 	uint64_t stalled;	/* 1 while stalled, else 0 */
 	uint64_t last_rx_age_ms;	/* since the latest relayed datagram (or the start) */
 	/* The querier: queries are verdict[MCR_QUERY], "queries_seen". */
-	uint64_t last_query_age_ms;	/* since the latest query, MCR_NEVER before one */
+	uint64_t last_query_age_ms;	/* since the latest query (or the start) */
 	uint64_t querier_missing;	/* 1 once none came for the membership interval, else 0 */
 	uint64_t reports_sent, report_errors;	/* --report-interval's reports */
 	struct mcr_ip querier;		/* the latest query's source, AF_UNSPEC before one */
 };
-
-#define MCR_NEVER UINT64_MAX	/* an age of something that has not happened */
 
 /* ring.c: why ring_run() came back. */
 enum mcr_event {

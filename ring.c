@@ -1924,7 +1924,7 @@ const struct mcr_counters *ring_counters(struct mcr_ring *r)
 	r->c.frag_invalid = r->reasm.invalid;
 	note_rx(r, r->c.time_ns);
 	r->c.last_rx_age_ms = (r->c.time_ns - r->last_rx_ns) / 1000000u;
-	r->c.last_query_age_ms = r->last_query_ns ? (r->c.time_ns - r->last_query_ns) / 1000000u :
-						     MCR_NEVER;
+	r->c.last_query_age_ms =
+		(r->c.time_ns - (r->last_query_ns ? r->last_query_ns : r->start_ns)) / 1000000u;
 	return &r->c;
 }

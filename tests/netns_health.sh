@@ -228,7 +228,8 @@ test_prom_rules() {
 # capture NAME FILTER: tcpdump on the sender's s0, in the background, until capture_stop.
 capture() {
 	rm -f "$WORK/$1.pcap"
-	ip netns exec "$SND" tcpdump -i s0 -nn -U --immediate-mode -w "$WORK/$1.pcap" "$2" 2>"$WORK/$1.err" &
+	ip netns exec "$SND" tcpdump -i s0 -nn -U --immediate-mode -w "$WORK/$1.pcap" "$2" \
+		2>"$WORK/$1.err" &
 	CAPTURE_PID=$!
 	for _ in $(seq 100); do
 		grep -q 'listening on' "$WORK/$1.err" && return 0
@@ -272,7 +273,8 @@ test_report_igmpv3() {
 		{ mcr_fail "$name" "no capture"; return; }
 	all=$(grep -c 'is_ex' "$WORK/v3.txt")
 	n=$(grep 'ttl 1,' "$WORK/v3.txt" | grep 'options (RA)' |
-		grep -c '198\.18\.1\.1 > 224\.0\.0\.22: igmp v3 report, 1 group record(s) \[gaddr 239\.0\.0\.1 is_ex, 0 source(s)\]')
+		grep -c '198\.18\.1\.1 > 224\.0\.0\.22: igmp v3 report, 1 group record(s) '\
+'\[gaddr 239\.0\.0\.1 is_ex, 0 source(s)\]')
 	# At 1, 2 and 3 s; a loaded host may shift one across the end.
 	between "$n" 2 4 && [ "$n" = "$all" ] || bad="$bad reports=$n/$all"
 	[ "$(mcr_kv "$WORK/v3.log" reports_sent)" = "$n" ] ||
@@ -319,7 +321,8 @@ test_report_mld() {
 		{ mcr_fail "$name" "no capture"; return; }
 	all=$(grep -c 'gaddr ff3e::1234 is_ex' "$WORK/mld2.txt")
 	n=$(grep 'hlim 1,' "$WORK/mld2.txt" | grep 'HBH (rtalert: 0x0000)' | grep -E -c \
-		'fe80::[0-9a-f:]+ > ff02::16: .*multicast listener report v2, 1 group record\(s\) \[gaddr ff3e::1234 is_ex, 0 source\(s\)\]')
+		'fe80::[0-9a-f:]+ > ff02::16: .*multicast listener report v2, 1 group record\(s\) '\
+'\[gaddr ff3e::1234 is_ex, 0 source\(s\)\]')
 	between "$n" 2 4 && [ "$n" = "$all" ] || bad="$bad v2=$n/$all"
 	mcr_sysctl "$RLY" net.ipv6.conf.r0.force_mld_version=1
 	reports mld1 -g '[ff3e::1234]:5000' -o '[fd00:2::2]:6000' --report-interval 1 --no-join ||
@@ -382,7 +385,8 @@ test_querier_igmp() {
 	counters
 	stop_mcr
 	[ "$before" = 0 ] || bad="$bad warned-while-querying"
-	grep -Eq '^mcr: r0: no IGMP query for [0-9.]+ s: snooping switches may stop sending 239\.0\.0\.1:5000 \(run a querier on the segment, or give --report-interval\)$' \
+	grep -Eq '^mcr: r0: no IGMP query for [0-9.]+ s: snooping switches may stop sending '\
+'239\.0\.0\.1:5000 \(run a querier on the segment, or give --report-interval\)$' \
 		"$WORK/mcr.log" || bad="$bad no-warning"
 	[ "$(c querier_missing)" = 1 ] || bad="$bad missing-after=$(c querier_missing)"
 	if [ -z "$bad" ]; then
