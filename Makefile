@@ -28,7 +28,7 @@ $(OBJ): mcr.h
 -include tests/fuzz.mk
 
 # The Check unit tests of parse.c, each built twice: plain, and under AddressSanitizer and UBSan.
-CHECK_SUITES = parse reasm ipv6 ops analyze
+CHECK_SUITES = parse reasm ipv6 ops analyze health
 CHECK_BINS = $(foreach t,$(CHECK_SUITES),tests/check_$(t) tests/check_$(t)_san)
 CHECK_LIBS = $$(pkg-config --libs check)
 CHECK_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -I.

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +19,16 @@
 
 #define STATS_SCHEMA 1		/* of the JSON counters; mcr(1) says when it changes */
 #define LINE_BYTES 16384	/* a counter line: 16 destinations, rates, escaped names */
+#define PROM_BYTES 65536	/* the Prometheus file: 16 destinations' samples, each labelled */
 
 static const char usage_text[] =
 	"usage: mcr -i IFACE -g GROUP:PORT [-s SOURCE] -o DEST:PORT[@IFACE] [-o ...]\n"
 	"           [-t TTL] [--dscp N|NAME|keep] [-c COUNT] [--stats-interval SECS]\n"
-	"           [--stats-format kv|json] [--no-join] [--vlan ID] [-u USER]\n"
+	"           [--stats-format kv|json|prom] [--no-join] [--vlan ID] [-u USER]\n"
 	"           [--busy-poll USEC] [--duration SECS] [--ready-fd N]\n"
 	"           [--stats-file PATH] [--src-port PORT] [--coalesce USEC]\n"
-	"           [--analyze rtp|ts|auto]\n"
+	"           [--analyze rtp|ts|auto] [--stall-timeout SECS]\n"
+	"           [--stall-action warn|exit] [--report-interval SECS]\n"
 	"       mcr -h | -V\n"
 	"\n"
 	"Capture the UDP stream GROUP:PORT arriving on IFACE before the kernel's reverse-path\n"
@@ -47,13 +50,22 @@ static const char usage_text[] =
 	"      --duration SECS        exit 0 after SECS seconds\n"
 	"      --ready-fd N           write \"ready\" to file descriptor N once capture runs\n"
 	"      --stats-interval SECS  also print the counters every SECS seconds\n"
-	"      --stats-format kv|json counter line format (default kv)\n"
+	"      --stats-format kv|json|prom\n"
+	"                             counter line format (default kv); prom: lines in kv,\n"
+	"                             the --stats-file for Prometheus' textfile collector\n"
 	"      --stats-file PATH      keep the latest counters in PATH as JSON, rewritten\n"
 	"                             whole every SECS of --stats-interval or every second\n"
 	"      --no-join              do not join GROUP on IFACE (networks that flood it)\n"
 	"      --vlan ID              relay only frames tagged with 802.1Q VLAN ID (1-4094)\n"
 	"      --src-port PORT        send from UDP port PORT, the same for every DEST,\n"
 	"                             instead of an ephemeral one\n"
+	"      --stall-timeout SECS   say on stderr when nothing was relayed for SECS,\n"
+	"                             and again when the stream resumes\n"
+	"      --stall-action warn|exit\n"
+	"                             on a stall, warn (default) or exit 75\n"
+	"      --report-interval SECS send a membership report for GROUP on IFACE every\n"
+	"                             SECS (IGMP or MLD, the kernel's version): keeps\n"
+	"                             snooping switches sending where no querier runs\n"
 	"  -u, --user USER|UID:GID    become USER once the sockets are open\n"
 	"      --busy-poll USEC       spin up to USEC for the next frame before sleeping:\n"
 	"                             lower latency for sparse streams, for a busy CPU\n"
@@ -68,7 +80,7 @@ static const char usage_text[] =
 	"SIGUSR1 prints the counters on stderr; SIGINT and SIGTERM print them and exit 0;\n"
 	"SIGHUP is ignored. Exit status: 0 done, 64 usage, 66 no such interface,\n"
 	"69 io_uring unavailable, 71 system error, 73 stats file not writable,\n"
-	"75 --src-port taken, 77 CAP_NET_RAW missing. See mcr(1).\n";
+	"75 stream stalled (--stall-action exit), 77 CAP_NET_RAW missing. See mcr(1).\n";
 
 static int usage(int code)
 {
@@ -121,6 +133,21 @@ static void put_json_string(char *buf, size_t size, size_t *len, const char *s)
 			put(buf, size, len, "%c", *c);
 	}
 	put(buf, size, len, "\"");
+}
+
+/* The age of the latest query (since the start before one) and its querier, or "-". */
+static void put_querier(char *line, size_t size, size_t *n, const struct mcr_counters *c,
+			bool json)
+{
+	const uint64_t ms = c->last_query_age_ms;
+	char who[INET6_ADDRSTRLEN] = "-";
+
+	if (c->querier.family)
+		format_ip(&c->querier, who, sizeof(who));
+	put(line, size, n,
+	    json ? ",\"last_query_age_s\":%" PRIu64 ".%03u,\"querier\":\"%s\"" :
+		   " last_query_age_s=%" PRIu64 ".%03u querier=%s",
+	    ms / 1000, (unsigned int)(ms % 1000), who);
 }
 
 /*
@@ -184,6 +211,13 @@ static size_t format_counters(char *line, size_t size, const struct mcr_config *
 		FIELD("ts_cc_errors", a->ts_cc_errors);
 		FIELD("ts_pids", a->ts_pids);
 	}
+	FIELD("stalls", c->stalls);
+	FIELD("stalled", c->stalled);
+	FIELD("last_rx_age_ms", c->last_rx_age_ms);
+	put_querier(line, size, &n, c, json);
+	FIELD("querier_missing", c->querier_missing);
+	FIELD("reports_sent", c->reports_sent);
+	FIELD("report_errors", c->report_errors);
 #undef FIELD
 	if (json)
 		put(line, size, &n, ",\"out\":[");
@@ -215,6 +249,182 @@ static size_t format_counters(char *line, size_t size, const struct mcr_config *
 	return n;
 }
 
+/* A Prometheus label value: \\, " and newline escaped; bytes UTF-8 may refuse become '?'. */
+static void put_prom_value(char *buf, size_t size, size_t *len, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			put(buf, size, len, "\\%c", *c);
+		else if (*c == '\n')
+			put(buf, size, len, "\\n");
+		else
+			put(buf, size, len, "%c", *c < 0x20 || *c >= 0x7f ? '?' : *c);
+	}
+}
+
+/* The labels of every sample: the stream, and one more (the destination) when key is given. */
+static void put_prom_labels(char *buf, size_t size, size_t *len, const struct mcr_config *cfg,
+			    const char *key, const char *value)
+{
+	char group[INET6_ADDRSTRLEN], source[INET6_ADDRSTRLEN] = "";
+
+	format_ip(&cfg->group, group, sizeof(group));
+	if (cfg->source.family)
+		format_ip(&cfg->source, source, sizeof(source));
+	put(buf, size, len, "{ingress=\"");
+	put_prom_value(buf, size, len, cfg->ingress);
+	put(buf, size, len, "\",group=\"%s\",port=\"%u\",source=\"%s\"", group, cfg->port,
+	    source);
+	if (key) {
+		put(buf, size, len, ",%s=\"", key);
+		put_prom_value(buf, size, len, value);
+		put(buf, size, len, "\"");
+	}
+	put(buf, size, len, "}");
+}
+
+/* One Prometheus metric of the stream: a uint64_t of struct mcr_counters, milliseconds or not. */
+struct prom_metric {
+	const char *name, *type, *help;
+	size_t offset;
+	bool ms;	/* printed in seconds */
+};
+
+#define COUNTER(name, field, help)                                                             \
+	{ name, "counter", help, offsetof(struct mcr_counters, field), false }
+#define GAUGE(name, field, help, ms)                                                           \
+	{ name, "gauge", help, offsetof(struct mcr_counters, field), ms }
+
+/* Printed in this order, before the verdicts' counters; a new counter is one more row. */
+static const struct prom_metric prom_metrics[] = {
+	COUNTER("mcr_rx_packets_total", rx_packets, "Frames captured on the ingress."),
+	COUNTER("mcr_rx_bytes_total", rx_bytes, "Bytes on the wire of the frames captured."),
+	COUNTER("mcr_kernel_drops_total", kernel_drops,
+		"Frames the kernel had no ring room for: mcr fell behind."),
+	COUNTER("mcr_frag_reassembled_total", frag_reassembled,
+		"Fragmented datagrams rebuilt and relayed."),
+	COUNTER("mcr_frag_timeout_total", frag_timeout,
+		"Fragmented datagrams given up: fragments missing in time."),
+	COUNTER("mcr_frag_evicted_total", frag_evicted,
+		"Fragmented datagrams given up for a newer one."),
+	COUNTER("mcr_frag_invalid_total", frag_invalid,
+		"Fragmented datagrams discarded: fragments disagree, or not the stream."),
+	COUNTER("mcr_tx_packets_total", tx_packets, "Datagrams sent, all destinations."),
+	COUNTER("mcr_tx_bytes_total", tx_bytes, "Payload bytes sent, all destinations."),
+	COUNTER("mcr_tx_errors_total", tx_errors, "Sends that failed, all destinations."),
+	COUNTER("mcr_stalls_total", stalls, "Times nothing was relayed for --stall-timeout."),
+	GAUGE("mcr_stalled", stalled, "1 while the stream is stalled, else 0.", false),
+	GAUGE("mcr_last_rx_age_seconds", last_rx_age_ms,
+	      "Seconds since a datagram was last relayed, or since the start.", true),
+	GAUGE("mcr_uptime_seconds", uptime_ms, "Seconds since capture started.", true),
+	GAUGE("mcr_last_query_age_seconds", last_query_age_ms,
+	      "Seconds since the latest IGMP or MLD query on the ingress, or since the start.",
+	      true),
+	GAUGE("mcr_querier_missing", querier_missing,
+	      "1 while no query came for the membership interval, else 0.", false),
+	COUNTER("mcr_reports_sent_total", reports_sent,
+		"Membership reports sent by --report-interval."),
+	COUNTER("mcr_report_errors_total", report_errors,
+		"Membership reports --report-interval could not send."),
+};
+
+#undef COUNTER
+#undef GAUGE
+
+/* What each verdict's counter counts, for its HELP line. */
+static const char *const verdict_help[MCR_VERDICTS] = {
+	[MCR_RELAY] = "Datagrams relayed whole from one frame.",
+	[MCR_FRAGMENT] = "Frames carrying a fragment, taken into reassembly.",
+	[MCR_DROP_TRUNCATED] = "Frames dropped: the capture ends before a header or the payload.",
+	[MCR_DROP_MALFORMED] = "Frames dropped: header fields contradict each other or the frame.",
+	[MCR_DROP_CHECKSUM] = "Frames dropped: IPv4 header or UDP checksum wrong.",
+	[MCR_DROP_FRAGMENT] = "Fragments reassembly refused.",
+	[MCR_DROP_UNMATCHED] = "Frames dropped: not the stream, on a second look.",
+	[MCR_DROP_VLAN] = "Frames dropped: not the VLAN of --vlan.",
+	[MCR_QUERY] = "IGMP or MLD queries seen on the ingress, general or for the group.",
+};
+
+/* Per destination, with its label. */
+static const struct {
+	const char *name, *help;
+	size_t offset;
+} prom_out_metrics[] = {
+	{ "mcr_out_tx_packets_total", "Datagrams sent to the destination.",
+	  offsetof(struct mcr_out_counters, tx_packets) },
+	{ "mcr_out_tx_bytes_total", "Payload bytes sent to the destination.",
+	  offsetof(struct mcr_out_counters, tx_bytes) },
+	{ "mcr_out_tx_errors_total", "Sends to the destination that failed.",
+	  offsetof(struct mcr_out_counters, tx_errors) },
+};
+
+static uint64_t field_at(const void *base, size_t offset)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)base + offset, sizeof(v));
+	return v;
+}
+
+static void put_prom_head(char *buf, size_t size, size_t *len, const char *name, const char *type,
+			  const char *help)
+{
+	put(buf, size, len, "# HELP %s %s\n# TYPE %s %s", name, help, name, type);
+}
+
+/*
+ * The counters in the Prometheus text format that node_exporter's textfile collector reads:
+ * HELP and TYPE lines, mcr_*_total counters, gauges in seconds, the stream in labels.
+ */
+static size_t format_prom(char *buf, size_t size, const struct mcr_config *cfg,
+			  const struct mcr_counters *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(prom_metrics) / sizeof(prom_metrics[0]); i++) {
+		const struct prom_metric *m = &prom_metrics[i];
+		const uint64_t v = field_at(c, m->offset);
+
+		put_prom_head(buf, size, &n, m->name, m->type, m->help);
+		put(buf, size, &n, "\n%s", m->name);
+		put_prom_labels(buf, size, &n, cfg, NULL, NULL);
+		if (m->ms)
+			put(buf, size, &n, " %" PRIu64 ".%03u\n", v / 1000, (unsigned int)(v % 1000));
+		else
+			put(buf, size, &n, " %" PRIu64 "\n", v);
+	}
+	for (int v = 0; v < MCR_VERDICTS; v++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "mcr_%s_total", mcr_verdict_name[v]);
+		put_prom_head(buf, size, &n, name, "counter",
+			      verdict_help[v] ? verdict_help[v] : "Frames with this verdict.");
+		put(buf, size, &n, "\n%s", name);
+		put_prom_labels(buf, size, &n, cfg, NULL, NULL);
+		put(buf, size, &n, " %" PRIu64 "\n", c->verdict[v]);
+	}
+	if (c->querier.family) {
+		char who[INET6_ADDRSTRLEN];
+
+		format_ip(&c->querier, who, sizeof(who));
+		put_prom_head(buf, size, &n, "mcr_querier", "gauge",
+			      "The latest querier on the ingress, in its label; always 1.");
+		put(buf, size, &n, "\nmcr_querier");
+		put_prom_labels(buf, size, &n, cfg, "querier", who);
+		put(buf, size, &n, " 1\n");
+	}
+	for (size_t i = 0; i < sizeof(prom_out_metrics) / sizeof(prom_out_metrics[0]); i++) {
+		put(buf, size, &n, "# HELP %s %s\n# TYPE %s counter\n", prom_out_metrics[i].name,
+		    prom_out_metrics[i].help, prom_out_metrics[i].name);
+		for (unsigned int o = 0; o < cfg->n_out; o++) {
+			put(buf, size, &n, "%s", prom_out_metrics[i].name);
+			put_prom_labels(buf, size, &n, cfg, "destination", cfg->out[o].text);
+			put(buf, size, &n, " %" PRIu64 "\n",
+			    field_at(&c->out[o], prom_out_metrics[i].offset));
+		}
+	}
+	return n;
+}
+
 /* The counters as one line on stderr, written whole in one write(2); prev moves on to c. */
 static void print_counters(const struct mcr_config *cfg, const struct mcr_counters *c,
 			   struct mcr_counters *prev, const char *event)
@@ -229,16 +439,18 @@ static void print_counters(const struct mcr_config *cfg, const struct mcr_counte
 }
 
 /*
- * The stats file: the latest counters as JSON, whatever --stats-format says. Written beside it
- * and renamed over it, so a reader sees the old object or the new one, never half of either.
- * Returns 0 or an errno.
+ * The stats file: the latest counters as JSON, or for --stats-format prom in Prometheus' text
+ * format. Written beside it and renamed over it, so a reader sees the old version or the new
+ * one, never half of either. Returns 0 or an errno.
  */
 static int write_stats_file(const struct mcr_config *cfg, const struct mcr_counters *c,
 			    struct mcr_counters *prev, const char *event)
 {
-	static char line[LINE_BYTES];
+	static char line[PROM_BYTES];
 	char tmp[PATH_MAX];
-	size_t n = format_counters(line, sizeof(line), cfg, c, prev, true, event);
+	size_t n = cfg->stats_format == MCR_STATS_PROM ?
+			   format_prom(line, sizeof(line), cfg, c) :
+			   format_counters(line, sizeof(line), cfg, c, prev, true, event);
 	ssize_t w;
 	int fd, e = 0;
 

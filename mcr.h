@@ -38,7 +38,7 @@ enum mcr_exit {
 	MCR_EXIT_OSERR = 71,	/* EX_OSERR: any other system error */
 	MCR_EXIT_NOPERM = 77,	/* EX_NOPERM: CAP_NET_RAW missing */
 	MCR_EXIT_CANTCREAT = 73,	/* EX_CANTCREAT: --stats-file cannot be written */
-	MCR_EXIT_TEMPFAIL = 75,	/* EX_TEMPFAIL: --src-port is taken; try again once it is free */
+	MCR_EXIT_STALLED = 75,	/* EX_TEMPFAIL: the stream stalled (--stall-action exit) */
 };
 
 /* An IP address of either family, in network byte order. */
@@ -64,7 +64,7 @@ struct mcr_out {
 	char text[MCR_OUT_TEXT_LEN];	/* as the user wrote it, for counters and errors */
 };
 
-enum mcr_stats_format { MCR_STATS_KV, MCR_STATS_JSON };
+enum mcr_stats_format { MCR_STATS_KV, MCR_STATS_JSON, MCR_STATS_PROM };
 
 /* --analyze: what the relayed datagrams are read as. Reading never changes what is relayed. */
 enum mcr_analyze { MCR_ANALYZE_OFF, MCR_ANALYZE_RTP, MCR_ANALYZE_TS, MCR_ANALYZE_AUTO };
@@ -94,6 +94,9 @@ struct mcr_config {
 	uint16_t src_port;		/* --src-port, host byte order; 0 for ephemeral ports */
 	uint32_t coalesce_us;		/* --coalesce: hold a datagram up to this long, 0 never */
 	enum mcr_analyze analyze;	/* --analyze, MCR_ANALYZE_OFF when not given */
+	uint32_t stall_timeout_ms;	/* --stall-timeout, 0 for no stall watch */
+	bool stall_exit;		/* --stall-action exit, else warn */
+	uint32_t report_interval_ms;	/* --report-interval, 0 for none */
 };
 
 #define MCR_STATS_FILE_MS 1000	/* --stats-file rewrites without --stats-interval */
@@ -146,6 +149,9 @@ struct mcr_datagram {
 	uint16_t frag_off;	/* bytes */
 	bool frag_more;
 	uint8_t frag_nh;	/* the header the fragmentable part starts with: UDP for IPv4 */
+	/* A query (MCR_QUERY): src is the querier. */
+	uint8_t query_version;	/* IGMP 1, 2 or 3; MLD 1 or 2 */
+	uint32_t query_membership_ms;	/* the membership interval it implies, 0 if it says none */
 };
 
 /*
@@ -161,6 +167,7 @@ enum mcr_verdict {
 	MCR_DROP_FRAGMENT,	/* a fragment reassembly refused: duplicate, past 64 KiB, no room */
 	MCR_DROP_UNMATCHED,	/* not UDP of the group's family to group:port from source */
 	MCR_DROP_VLAN,		/* tagged with another VLAN ID, or untagged (or no link) with --vlan */
+	MCR_QUERY,		/* an IGMP or MLD query, general or for the group: counted, not relayed */
 	MCR_VERDICTS
 };
 
@@ -168,6 +175,16 @@ extern const char *const mcr_verdict_name[MCR_VERDICTS];
 
 enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *m,
 			     struct mcr_datagram *d);
+
+/*
+ * Membership reports (--report-interval): the IGMP or MLD message, checksum included (ICMPv6's
+ * is the kernel's), for the version, the group and -s; *dst is where it goes. 0 if the version
+ * is not one of the family's (IGMP 1-3, MLD 1-2).
+ */
+#define MCR_REPORT_MAX 48	/* bytes: an MLDv2 report of one record with one source */
+#define MCR_MEMBERSHIP_DEFAULT_MS 260000	/* RFC 3376 8.4 and RFC 3810 9.4 by default */
+size_t build_report(const struct mcr_match *m, int version, uint8_t buf[MCR_REPORT_MAX],
+		    struct mcr_ip *dst);
 
 /*
  * IPv4 and IPv6 reassembly, pure like the parser: the caller owns the table and the clock. Bounded:
@@ -311,6 +328,15 @@ struct mcr_counters {
 	uint64_t time_ns;	/* CLOCK_MONOTONIC when these were read */
 	uint64_t wakeups;	/* times the loop slept and woke: relayed / wakeups per wake-up */
 	struct mcr_stream_counters stream;	/* --analyze */
+	/* Stream health: a relayed datagram is what keeps the stream alive. */
+	uint64_t stalls;	/* times nothing was relayed for --stall-timeout */
+	uint64_t stalled;	/* 1 while stalled, else 0 */
+	uint64_t last_rx_age_ms;	/* since the latest relayed datagram (or the start) */
+	/* The querier: queries are verdict[MCR_QUERY], "queries_seen". */
+	uint64_t last_query_age_ms;	/* since the latest query (or the start) */
+	uint64_t querier_missing;	/* 1 once none came for the membership interval, else 0 */
+	uint64_t reports_sent, report_errors;	/* --report-interval's reports */
+	struct mcr_ip querier;		/* the latest query's source, AF_UNSPEC before one */
 };
 
 /* ring.c: why ring_run() came back. */

@@ -33,7 +33,26 @@
 #define NH_ROUTING 43
 #define NH_FRAGMENT 44
 #define NH_DSTOPTS 60
+#define NH_ICMPV6 58
+#define IPPROTO_IGMP_NUM 2
+#define IGMP_QUERY 0x11
+#define IGMP_V1_REPORT 0x12
+#define IGMP_V2_REPORT 0x16
+#define IGMP_V3_REPORT 0x22
+#define IGMP_V2_LEN 8		/* bytes: a v1 or v2 message */
+#define IGMP_V3_QUERY_MIN 12	/* bytes: a v3 query without sources */
+#define MLD_QUERY 130
+#define MLD_V1_REPORT 131
+#define MLD_V2_REPORT 143
+#define MLD_V1_LEN 24		/* bytes: an MLDv1 message */
+#define MLD_V2_QUERY_MIN 28	/* bytes: an MLDv2 query without sources */
+#define RECORD_IS_INCLUDE 1	/* RFC 3376 4.2.12: current-state records */
+#define RECORD_IS_EXCLUDE 2
+#define QRV_DEFAULT 2		/* robustness, when a query says 0 */
+#define QQI_DEFAULT_S 125	/* query interval, when a query says 0 */
 #define STATS_INTERVAL_MAX_MS (86400u * 1000u)
+#define STALL_TIMEOUT_MIN_MS 100	/* shorter is a gap between packets, not a stall */
+#define REPORT_INTERVAL_MIN_MS 1000	/* more often floods the segment's routers */
 #define STATS_FILE_MAX (PATH_MAX - 8)	/* bytes, room left for the ".tmp" suffix */
 
 const char *const mcr_verdict_name[MCR_VERDICTS] = {
@@ -45,6 +64,7 @@ const char *const mcr_verdict_name[MCR_VERDICTS] = {
 	[MCR_DROP_FRAGMENT] = "drop_fragment",
 	[MCR_DROP_UNMATCHED] = "drop_unmatched",
 	[MCR_DROP_VLAN] = "drop_vlan",
+	[MCR_QUERY] = "queries_seen",
 };
 
 /* RFC 2474 class selectors, RFC 2597 assured forwarding, RFC 3246 EF, RFC 5865 VA, RFC 8622 LE. */
@@ -259,6 +279,7 @@ enum opt_id {
 	OPT_SRC_PORT,
 	OPT_COALESCE,
 	OPT_ANALYZE,
+	OPT_STALL_TIMEOUT, OPT_STALL_ACTION, OPT_REPORT_INTERVAL,
 	OPT_COUNT_OF
 };
 
@@ -289,6 +310,9 @@ static const struct {
 	[OPT_SRC_PORT] = { "src-port", 0, true, false },
 	[OPT_COALESCE] = { "coalesce", 0, true, false },
 	[OPT_ANALYZE] = { "analyze", 0, true, false },
+	[OPT_STALL_TIMEOUT] = { "stall-timeout", 0, true, false },
+	[OPT_STALL_ACTION] = { "stall-action", 0, true, false },
+	[OPT_REPORT_INTERVAL] = { "report-interval", 0, true, false },
 };
 
 /* One line naming the culprit; the pointer to --help survives however long the culprit is. */
@@ -450,8 +474,11 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 			cfg->stats_format = MCR_STATS_KV;
 		else if (!strcmp(v, "json"))
 			cfg->stats_format = MCR_STATS_JSON;
+		else if (!strcmp(v, "prom"))
+			cfg->stats_format = MCR_STATS_PROM;
 		else
-			return fail(err, "%s '%s': format must be kv or json", flag, v);
+			return fail(err, "%s '%s': format must be kv or json, or prom for --stats-file",
+				    flag, v);
 		break;
 	case OPT_DURATION:
 		cfg->duration_ms = parse_seconds_ms(v);
@@ -502,6 +529,24 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 			cfg->analyze = MCR_ANALYZE_AUTO;
 		else
 			return fail(err, "%s '%s': read the stream as rtp, ts or auto", flag, v);
+		break;
+	case OPT_STALL_TIMEOUT:
+		cfg->stall_timeout_ms = parse_seconds_ms(v);
+		if (cfg->stall_timeout_ms < STALL_TIMEOUT_MIN_MS)
+			return fail(err, "%s '%s': seconds must be from 0.1 to 86400", flag, v);
+		break;
+	case OPT_STALL_ACTION:
+		if (!strcmp(v, "warn"))
+			cfg->stall_exit = false;
+		else if (!strcmp(v, "exit"))
+			cfg->stall_exit = true;
+		else
+			return fail(err, "%s '%s': action must be warn or exit", flag, v);
+		break;
+	case OPT_REPORT_INTERVAL:
+		cfg->report_interval_ms = parse_seconds_ms(v);
+		if (cfg->report_interval_ms < REPORT_INTERVAL_MIN_MS)
+			return fail(err, "%s '%s': seconds must be from 1 to 86400", flag, v);
 		break;
 	}
 	return MCR_PARSE_RUN;
@@ -569,6 +614,11 @@ enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config
 	if (cfg->coalesce_us && cfg->busy_poll_us)
 		return fail(err, "--coalesce and --busy-poll: one waits on purpose, the other spins "
 			    "not to; give one");
+	if (cfg->stats_format == MCR_STATS_PROM && !cfg->stats_file)
+		return fail(err, "--stats-format prom: is the format of --stats-file; give "
+			    "--stats-file PATH too");
+	if (cfg->stall_exit && !cfg->stall_timeout_ms)
+		return fail(err, "--stall-action exit: give --stall-timeout SECS too");
 	return MCR_PARSE_RUN;
 }
 
@@ -694,6 +744,63 @@ static enum mcr_verdict parse_udp(const struct mcr_frame *f, const uint8_t *ip, 
 }
 
 /*
+ * RFC 3376 4.1.1 and 4.1.7, RFC 3810 5.1.3 and 5.1.9: a code below 2^bits is the value; above,
+ * an exponent of 3 bits and a mantissa of bits - 4, the mantissa's top bit implied.
+ */
+static uint32_t float_code(uint32_t code, unsigned int bits)
+{
+	const uint32_t mant_bits = bits - 4;
+
+	if (code < (1u << (bits - 1)))
+		return code;
+	return ((code & ((1u << mant_bits) - 1)) | 1u << mant_bits)
+	       << (((code >> mant_bits) & 7) + 3);
+}
+
+/* RFC 3376 8.4, RFC 3810 9.4: robustness times the query interval, plus the response time. */
+static uint32_t membership_ms(uint8_t qrv, uint8_t qqic, uint32_t response_ms)
+{
+	const uint32_t qqi_s = qqic ? float_code(qqic, 8) : QQI_DEFAULT_S;
+
+	return (qrv ? qrv : QRV_DEFAULT) * qqi_s * 1000 + response_ms;
+}
+
+/*
+ * IGMP (RFC 2236, RFC 3376) at ip + at, len bytes of it: a query, general or for the group, is
+ * MCR_QUERY; v1 and v2 are 8 bytes, v3 12 and more, anything between is what the kernel ignores.
+ */
+static enum mcr_verdict parse_igmp(const uint8_t *ip, uint32_t at, uint32_t len, uint32_t avail,
+				   const struct mcr_match *m, struct mcr_datagram *d)
+{
+	const uint8_t *g = ip + at;
+
+	/* Other IGMP messages are no more the stream than any other protocol. */
+	if (!len || avail <= at || g[0] != IGMP_QUERY)
+		return MCR_DROP_UNMATCHED;
+	if (len < IGMP_V2_LEN)
+		return MCR_DROP_MALFORMED;
+	if (avail < at + len)
+		return MCR_DROP_TRUNCATED;
+	if (len != IGMP_V2_LEN &&
+	    (len < IGMP_V3_QUERY_MIN || IGMP_V3_QUERY_MIN + 4u * get16(g + 10) > len))
+		return MCR_DROP_MALFORMED;
+	if (fold(sum_bytes(g, len, 0)) != 0xffff)
+		return MCR_DROP_CHECKSUM;
+	if (get32(g + 4) && memcmp(g + 4, &m->group.v4, 4))
+		return MCR_DROP_UNMATCHED;
+	d->src.family = AF_INET;
+	memcpy(&d->src.v4, ip + 12, 4);
+	if (len == IGMP_V2_LEN) {
+		d->query_version = g[1] ? 2 : 1;	/* a v1 query's code is 0 */
+		d->query_membership_ms = 0;
+	} else {
+		d->query_version = 3;
+		d->query_membership_ms = membership_ms(g[8] & 7, g[9], float_code(g[1], 8) * 100);
+	}
+	return MCR_QUERY;
+}
+
+/*
  * IPv4, from off in the frame. Checks follow the headers in wire order; the first that fails
  * names the verdict. Truncated means the capture ends before what the headers say is there;
  * malformed means the headers contradict each other or the frame's length on the wire. Where
@@ -718,6 +825,10 @@ static enum mcr_verdict parse_ipv4(const struct mcr_frame *f, const struct mcr_m
 		return MCR_DROP_TRUNCATED;
 	if (fold(sum_bytes(ip, ihl, 0)) != 0xffff)
 		return MCR_DROP_CHECKSUM;
+	/* Queries are never fragmented; the kernel would take a fragment for no query either. */
+	if (ip[9] == IPPROTO_IGMP_NUM && m->group.family == AF_INET &&
+	    !(get16(ip + 6) & IPV4_FRAG_MASK))
+		return parse_igmp(ip, ihl, tot - ihl, avail, m, d);
 	if (ip[9] != IPPROTO_UDP_NUM || m->group.family != AF_INET ||
 	    memcmp(ip + 16, &m->group.v4, 4) ||
 	    (m->source.family && memcmp(ip + 12, &m->source.v4, 4)))
@@ -749,6 +860,47 @@ static enum mcr_verdict parse_ipv4(const struct mcr_frame *f, const struct mcr_m
 }
 
 /*
+ * MLD (RFC 2710, RFC 3810) at ip + at up to end: a query, general or for the group, from a
+ * link-local address as the kernel requires, is MCR_QUERY. The checksum covers the pseudo-header.
+ */
+static enum mcr_verdict parse_mld(const struct mcr_frame *f, const uint8_t *ip, uint32_t at,
+				  uint32_t end, uint32_t avail, const struct mcr_match *m,
+				  struct mcr_datagram *d)
+{
+	static const uint8_t any[16];
+	const uint32_t len = end - at;
+	const uint8_t *q = ip + at;
+	uint64_t sum;
+
+	/* Other ICMPv6 messages are no more the stream than any other protocol. */
+	if (!len || avail <= at || q[0] != MLD_QUERY)
+		return MCR_DROP_UNMATCHED;
+	if (len < MLD_V1_LEN)
+		return MCR_DROP_MALFORMED;
+	if (avail < end)
+		return MCR_DROP_TRUNCATED;
+	if (len != MLD_V1_LEN &&
+	    (len < MLD_V2_QUERY_MIN || MLD_V2_QUERY_MIN + 16u * get16(q + 26) > len))
+		return MCR_DROP_MALFORMED;
+	sum = sum_bytes(ip + 8, 32, 0) + len + NH_ICMPV6;
+	if (!f->csum_ok && fold(sum_bytes(q, len, sum)) != 0xffff)
+		return MCR_DROP_CHECKSUM;
+	if (ip[8] != 0xfe || (ip[9] & 0xc0) != 0x80 ||
+	    (memcmp(q + 8, any, 16) && memcmp(q + 8, &m->group.v6, 16)))
+		return MCR_DROP_UNMATCHED;
+	d->src.family = AF_INET6;
+	memcpy(&d->src.v6, ip + 8, 16);
+	if (len == MLD_V1_LEN) {
+		d->query_version = 1;
+		d->query_membership_ms = 0;
+	} else {
+		d->query_version = 2;
+		d->query_membership_ms = membership_ms(q[24] & 7, q[25], float_code(get16(q + 4), 16));
+	}
+	return MCR_QUERY;
+}
+
+/*
  * IPv6 (RFC 8200), from off in the frame: the fixed header, then the extension header chain,
  * each header bounds-checked against the payload length before it is read. A routing header
  * with segments left, or hop-by-hop options anywhere but first, the kernel would not deliver
@@ -757,8 +909,10 @@ static enum mcr_verdict parse_ipv4(const struct mcr_frame *f, const struct mcr_m
 static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_match *m,
 				   uint32_t off, struct mcr_datagram *d)
 {
+	static const uint8_t all_nodes_addr[16] = { 0xff, 0x02, [15] = 1 };
 	const uint8_t *ip, *p;
 	uint32_t avail, wire, end, at = IPV6_HLEN;
+	bool all_nodes, other_source;
 	uint8_t nh;
 
 	if (f->caplen < off + IPV6_HLEN)
@@ -770,8 +924,11 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 	/* A payload length of 0 announces a jumbogram, which no Ethernet carries. */
 	if (ip[0] >> 4 != 6 || end == IPV6_HLEN || end > wire)
 		return MCR_DROP_MALFORMED;
-	if (m->group.family != AF_INET6 || memcmp(ip + 24, &m->group.v6, 16) ||
-	    (m->source.family && memcmp(ip + 8, &m->source.v6, 16)))
+	/* Queries come to all nodes or to the group, from the querier rather than -s's source. */
+	all_nodes = !memcmp(ip + 24, all_nodes_addr, 16);
+	other_source = m->source.family && memcmp(ip + 8, &m->source.v6, 16);
+	if (m->group.family != AF_INET6 || (!all_nodes && memcmp(ip + 24, &m->group.v6, 16)) ||
+	    (other_source && ip[6] != NH_HOPOPTS && ip[6] != NH_ICMPV6))
 		return MCR_DROP_UNMATCHED;
 	d->src.family = d->dst.family = AF_INET6;
 	memcpy(&d->src.v6, ip + 8, 16);
@@ -780,6 +937,8 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 
 	nh = ip[6];
 	for (int i = 0; nh != IPPROTO_UDP_NUM; i++) {
+		if (nh == NH_ICMPV6)
+			return parse_mld(f, ip, at, end, avail, m, d);
 		if (nh != NH_HOPOPTS && nh != NH_ROUTING && nh != NH_DSTOPTS && nh != NH_FRAGMENT)
 			return MCR_DROP_UNMATCHED;
 		if (i == IPV6_EXT_MAX || (nh == NH_HOPOPTS && i) || at + 8 > end)
@@ -790,6 +949,8 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 		if (nh == NH_FRAGMENT) {
 			uint16_t fo = get16(p + 2);
 
+			if (all_nodes || other_source)
+				return MCR_DROP_UNMATCHED;
 			/* RFC 6946: offset 0 without more fragments is a whole datagram. */
 			if ((fo & 0xfff9) == 0) {
 				nh = p[0];
@@ -813,6 +974,8 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 		nh = p[0];
 		at += (p[1] + 1u) * 8;
 	}
+	if (all_nodes || other_source)
+		return MCR_DROP_UNMATCHED;
 	return parse_udp(f, ip, at, end, avail, true, m, d);
 }
 
@@ -835,6 +998,62 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 	if (type == ETHERTYPE_IPV6)
 		return parse_ipv6(f, m, off, d);
 	return parse_ipv4(f, m, off, d);
+}
+
+size_t build_report(const struct mcr_match *m, int version, uint8_t buf[MCR_REPORT_MAX],
+		    struct mcr_ip *dst)
+{
+	const bool v6 = m->group.family == AF_INET6, ssm = m->source.family;
+	const size_t alen = v6 ? 16 : 4;
+	uint16_t sum;
+	size_t n;
+
+	memset(buf, 0, MCR_REPORT_MAX);
+	memset(dst, 0, sizeof(*dst));
+	dst->family = m->group.family;
+	if (v6 && version == 1) {
+		/* RFC 2710 3: to the group itself; the group in the address field. */
+		buf[0] = MLD_V1_REPORT;
+		memcpy(buf + 8, &m->group.v6, 16);
+		dst->v6 = m->group.v6;
+		return MLD_V1_LEN;
+	}
+	if (!v6 && (version == 1 || version == 2)) {
+		/* RFC 1112 and RFC 2236: to the group itself; v2 cannot name a source. */
+		buf[0] = version == 1 ? IGMP_V1_REPORT : IGMP_V2_REPORT;
+		memcpy(buf + 4, &m->group.v4, 4);
+		n = IGMP_V2_LEN;
+		dst->v4 = m->group.v4;
+	} else if ((v6 && version == 2) || (!v6 && version == 3)) {
+		/*
+		 * RFC 3376 4.2, RFC 3810 5.2: one current-state record to all IGMPv3 or MLDv2
+		 * routers: "include" the one source of -s, else "exclude" none.
+		 */
+		uint8_t *rec = buf + 8;
+
+		buf[0] = v6 ? MLD_V2_REPORT : IGMP_V3_REPORT;
+		buf[7] = 1;
+		rec[0] = ssm ? RECORD_IS_INCLUDE : RECORD_IS_EXCLUDE;
+		rec[3] = ssm ? 1 : 0;
+		memcpy(rec + 4, &m->group.v6, alen);
+		if (ssm)
+			memcpy(rec + 4 + alen, &m->source.v6, alen);
+		n = 8 + 4 + alen * (ssm ? 2 : 1);
+		if (v6) {
+			static const uint8_t mldv2_routers[16] = { 0xff, 0x02, [15] = 0x16 };
+
+			memcpy(&dst->v6, mldv2_routers, 16);
+			return n;	/* the kernel sums ICMPv6 over the pseudo-header */
+		}
+		dst->v4.s_addr = htonl(0xe0000016);	/* 224.0.0.22 */
+	} else {
+		return 0;
+	}
+	/* IGMP's checksum covers the message alone (RFC 2236 2.3). */
+	sum = (uint16_t)~fold(sum_bytes(buf, n, 0));
+	buf[2] = (uint8_t)(sum >> 8);
+	buf[3] = (uint8_t)sum;
+	return n;
 }
 
 static void free_slot(struct mcr_reasm_slot *s)

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <ifaddrs.h>
+#include <inttypes.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
@@ -66,12 +68,20 @@
 #define FILTER_SNAPLEN 0x40000	/* "accept the whole frame" for the filter's return */
 #define WINDOW_EVENTS BATCH_MAX	/* completions that end a --coalesce window early */
 #define WINDOW_IDLE_S 3600	/* after a window nothing came in: sleep on, at most this long */
+#define STALL_CHECK_MAX_MS 1000	/* the stall watch looks this often, or more with a timeout */
+#define STALL_CHECKS 4		/* and at least this many times per --stall-timeout */
+#define IGMP_QUERY_TYPE 0x11
+#define MLD_QUERY_TYPE 130
+#define IPOPT_ROUTER_ALERT 148	/* RFC 2113: routers look into the datagram */
 
 /*
  * user_data: the kind in the top byte; a send also says which destination, whether it was a GSO
  * send, how many datagrams it carries and the index of the first.
  */
-enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_REASM, UD_SEND, UD_DURATION };
+enum ud_kind {
+	UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_REASM, UD_SEND, UD_DURATION, UD_STALL,
+	UD_REPORT
+};
 #define UD(kind) ((uint64_t)(kind) << 56)
 #define UD_SEND_OF(out, gso, n, first)                                                         \
 	(UD(UD_SEND) | (uint64_t)(out) << 48 | (uint64_t)(gso) << 40 | (uint64_t)(n) << 16 |     \
@@ -155,6 +165,24 @@ struct mcr_ring {
 	bool window;		/* the last pass relayed and was not full: hold the next datagrams */
 	bool min_wait;		/* the kernel ends a wait after a minimum time (Linux 6.12) */
 	struct mcr_analysis analysis;	/* --analyze: reads what is relayed, never changes it */
+
+	/*
+	 * The stall watch reads no clock per datagram: a check compares the relayed count with
+	 * the one it saw last, and when it moved, the stream was alive since that check.
+	 */
+	char stream[INET6_ADDRSTRLEN + 8];	/* "239.1.1.1:5000" or "[ff3e::1]:5000" */
+	uint64_t seen_relayed;	/* the relayed count at the latest check */
+	uint64_t last_rx_ns;	/* when a check saw it move, or the start */
+	struct __kernel_timespec stall_tick;
+
+	/* The querier, and --report-interval's socket, opened at set-up while privileged. */
+	uint64_t last_query_ns;	/* 0 before the first query */
+	uint64_t heard_ns[4];	/* the latest query of each version */
+	uint32_t membership_ms;	/* the latest query's membership interval, or the default */
+	bool querier_warned;
+	int report_fd;
+	int forced_version;	/* force_igmp_version or force_mld_version at start, 0 for none */
+	struct __kernel_timespec report_tick;
 };
 
 static uint64_t now_ns(void)
@@ -194,7 +222,7 @@ static int attach_filter(int fd, const struct mcr_match *m)
 {
 	const uint32_t net = (uint32_t)SKF_NET_OFF;
 	const bool v6 = m->group.family == AF_INET6;
-	struct sock_filter prog[48];
+	struct sock_filter prog[96];
 	unsigned int n = 0, i;
 	struct sock_fprog fprog;
 
@@ -218,6 +246,31 @@ static int attach_filter(int fd, const struct mcr_match *m)
 	if (v6) {
 		uint32_t w[4];
 
+		/*
+		 * MLD queries to all nodes (ff02::1): ICMPv6 type 130, right after the fixed
+		 * header or after a hop-by-hop header (the Router Alert): 19 instructions.
+		 */
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 24);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 19, 0xff020000);
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 28);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, 0);
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 32);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, 0);
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 36);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, 1);
+		INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 6);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, IPPROTO_ICMPV6);
+		INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 40);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, DROP, MLD_QUERY_TYPE);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, IPPROTO_HOPOPTS);
+		INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 40);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, IPPROTO_ICMPV6);
+		INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 41);	/* its length in 8 bytes, less 1 */
+		INS(BPF_ALU | BPF_ADD | BPF_K, 0, 0, 1);
+		INS(BPF_ALU | BPF_LSH | BPF_K, 0, 0, 3);
+		INS(BPF_MISC | BPF_TAX, 0, 0, 0);
+		INS(BPF_LD | BPF_B | BPF_IND, 0, 0, net + 40);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, DROP, MLD_QUERY_TYPE);
 		/* Destination at 24, source at 8, a word at a time; then the next header. */
 		memcpy(w, &m->group.v6, 16);
 		for (i = 0; i < 4; i++) {
@@ -225,6 +278,11 @@ static int attach_filter(int fd, const struct mcr_match *m)
 			INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ntohl(w[i]));
 		}
 		memcpy(w, &m->source.v6, 16);
+		/* A query for the group comes from the querier, behind its Router Alert. */
+		if (m->source.family) {
+			INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 6);
+			INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, 0, IPPROTO_HOPOPTS);
+		}
 		for (i = 0; m->source.family && i < 4; i++) {
 			INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 8 + 4 * i);
 			INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ntohl(w[i]));
@@ -240,6 +298,14 @@ static int attach_filter(int fd, const struct mcr_match *m)
 		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, DROP, IPPROTO_DSTOPTS);
 	} else {
 		INS(BPF_LD | BPF_B | BPF_ABS, 0, 0, net + 9);
+		/* IGMP queries, to all systems or to the group, from any querier: 6 instructions. */
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 6, IPPROTO_IGMP);
+		INS(BPF_LDX | BPF_B | BPF_MSH, 0, 0, net);
+		INS(BPF_LD | BPF_B | BPF_IND, 0, 0, net);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, IGMP_QUERY_TYPE);
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 16);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, 0, INADDR_ALLHOSTS_GROUP);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, DROP, ntohl(m->group.v4.s_addr));
 		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, IPPROTO_UDP);
 		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, net + 16);
 		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ntohl(m->group.v4.s_addr));
@@ -492,7 +558,7 @@ static int src_port_refused(const struct mcr_config *cfg, const char *what, int 
 	const unsigned int p = cfg->src_port;
 
 	if (e == EADDRINUSE)
-		return fail(MCR_EXIT_TEMPFAIL, "--src-port %u: %s: another socket holds UDP port "
+		return fail(MCR_EXIT_OSERR, "--src-port %u: %s: another socket holds UDP port "
 			    "%u (ss -uanp 'sport = :%u' names it); pick another port or stop it",
 			    p, strerror(e), p, p);
 	if (e == EACCES || e == EPERM)
@@ -788,6 +854,161 @@ void ring_advise(const struct mcr_ring *r)
 			"sees it: the route back to %s is not through %s (ip route get %s); mcr "
 			"captures ahead of that check, so it relays what an ordinary socket here "
 			"never gets\n", in, rp, rp == 1 ? "strict" : "loose", src, in, src);
+}
+
+/* An integer from a /proc file, or 0 when it cannot be read (a sandbox may hide /proc/sys). */
+static int read_proc_int(const char *path)
+{
+	char buf[16] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : 0;
+}
+
+/*
+ * --report-interval: a raw IGMP or ICMPv6 socket, which needs CAP_NET_RAW now and nothing
+ * later. Reports leave the ingress with TTL 1 and the Router Alert option (RFC 2236 2, RFC
+ * 3810 5), or the hop-by-hop one for MLD (a sticky option: setting it needs the capability
+ * too). The socket would also get a copy of every IGMP or ICMPv6 message: its filter refuses
+ * them all.
+ */
+static int open_reports(struct mcr_ring *r)
+{
+	static const uint8_t ra4[4] = { IPOPT_ROUTER_ALERT, 4, 0, 0 };
+	/* Next header (the kernel's), length 0; Router Alert 0 = MLD (RFC 2711); PadN. */
+	static const uint8_t hbh6[8] = { 0, 0, 5, 2, 0, 0, 1, 0 };
+	struct sock_filter refuse = { BPF_RET | BPF_K, 0, 0, 0 };
+	struct sock_fprog none = { .len = 1, .filter = &refuse };
+	const bool v6 = r->cfg->group.family == AF_INET6;
+	const char *ifc = r->cfg->ingress;
+	int fd, one = 1, zero = 0, tos = IPTOS_PREC_INTERNETCONTROL, idx = r->ifindex;
+	struct ip_mreqn mreq = { .imr_ifindex = r->ifindex };
+	char path[128];
+	bool bad;
+
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    v6 ? IPPROTO_ICMPV6 : IPPROTO_IGMP);
+	if (fd < 0)
+		return fail(errno_exit(errno), "--report-interval: raw %s socket: %s", v6 ? "ICMPv6" :
+			    "IGMP", strerror(errno));
+	r->report_fd = fd;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &none, sizeof(none)) < 0)
+		return fail(MCR_EXIT_OSERR, "--report-interval: SO_ATTACH_FILTER: %s",
+			    strerror(errno));
+	if (v6)
+		bad = setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof(idx)) < 0 ||
+		      setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &one, sizeof(one)) < 0 ||
+		      setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
+		      setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos)) < 0 ||
+		      setsockopt(fd, IPPROTO_IPV6, IPV6_HOPOPTS, hbh6, sizeof(hbh6)) < 0;
+	else
+		bad = setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq)) < 0 ||
+		      setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &one, sizeof(one)) < 0 ||
+		      setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
+		      setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) < 0 ||
+		      setsockopt(fd, IPPROTO_IP, IP_OPTIONS, ra4, sizeof(ra4)) < 0;
+	if (bad)
+		return fail(errno_exit(errno), "--report-interval: %s options on %s: %s",
+			    v6 ? "MLD" : "IGMP", ifc, strerror(errno));
+	snprintf(path, sizeof(path), v6 ? "/proc/sys/net/ipv6/conf/%s/force_mld_version" :
+		 "/proc/sys/net/ipv4/conf/%s/force_igmp_version", ifc);
+	r->forced_version = read_proc_int(path);
+	return 0;
+}
+
+/* The IGMP version the kernel uses on the ingress now, from /proc/net/igmp; 0 if unknown. */
+static int proc_igmp_version(const char *ifname)
+{
+	char line[256], name[IF_NAMESIZE];
+	FILE *f = fopen("/proc/net/igmp", "re");
+	int v = 0, found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		if (line[0] >= '0' && line[0] <= '9' &&
+		    sscanf(line, "%*d %15[^ \t:] : %*d V%d", name, &v) == 2 && !strcmp(name, ifname))
+			found = v;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * The version a report goes out in: the one the kernel uses on the ingress (RFC 3376 7.2.1,
+ * RFC 3810 8.2.1): forced by sysctl, else the oldest version a querier spoke within the
+ * default membership interval, else IGMPv3 or MLDv2. /proc/net/igmp says it for IPv4 where
+ * it is readable; otherwise mcr follows the queries it counted.
+ */
+static int report_version(struct mcr_ring *r, uint64_t now)
+{
+	const bool v6 = r->cfg->group.family == AF_INET6;
+	const int newest = v6 ? 2 : 3;
+	int v = v6 ? 0 : proc_igmp_version(r->cfg->ingress);
+
+	if (v)
+		return v;
+	if (r->forced_version > 0 && r->forced_version <= newest)
+		return r->forced_version;
+	for (v = 1; v < newest; v++)
+		if (r->heard_ns[v] &&
+		    now - r->heard_ns[v] < (uint64_t)MCR_MEMBERSHIP_DEFAULT_MS * 1000000u)
+			return v;
+	return newest;
+}
+
+/* The ingress's link-local IPv6 address, the source MLD requires (RFC 3810 5); false if none. */
+static bool link_local(const char *ifname, struct in6_addr *a)
+{
+	struct ifaddrs *list, *i;
+	bool found = false;
+
+	if (getifaddrs(&list) < 0)
+		return false;
+	for (i = list; i && !found; i = i->ifa_next) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)i->ifa_addr;
+
+		if (s && s->sin6_family == AF_INET6 && !strcmp(i->ifa_name, ifname) &&
+		    IN6_IS_ADDR_LINKLOCAL(&s->sin6_addr)) {
+			*a = s->sin6_addr;
+			found = true;
+		}
+	}
+	freeifaddrs(list);
+	return found;
+}
+
+/* One unsolicited membership report on the ingress; a failure is counted, never logged. */
+static void send_report(struct mcr_ring *r)
+{
+	uint8_t buf[MCR_REPORT_MAX], ctrl[CMSG_SPACE(sizeof(struct in6_pktinfo))] = { 0 };
+	struct iovec iov = { .iov_base = buf };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct sockaddr_storage ss;
+	struct in6_pktinfo pi = { .ipi6_ifindex = (unsigned int)r->ifindex };
+	struct mcr_ip dst;
+
+	iov.iov_len = build_report(&r->match, report_version(r, now_ns()), buf, &dst);
+	msg.msg_name = &ss;
+	msg.msg_namelen = to_sockaddr(&dst, 0, (uint32_t)r->ifindex, &ss);
+	if (dst.family == AF_INET6 && link_local(r->cfg->ingress, &pi.ipi6_addr)) {
+		struct cmsghdr *cm;
+
+		msg.msg_control = ctrl;
+		msg.msg_controllen = sizeof(ctrl);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	}
+	if (iov.iov_len && sendmsg(r->report_fd, &msg, MSG_DONTWAIT) == (ssize_t)iov.iov_len)
+		r->c.reports_sent++;
+	else
+		r->c.report_errors++;
 }
 
 /* Link events for the ingress: down, up again (renew the join), deleted (exit 66). */
@@ -1138,9 +1359,19 @@ void ring_ready(struct mcr_ring *r)
 	r->ready_sent = true;
 }
 
+/* systemd's status line: what the stream is doing now. */
+static void notify_status(struct mcr_ring *r, const char *state)
+{
+	char msg[128 + INET6_ADDRSTRLEN];
+
+	snprintf(msg, sizeof(msg), "STATUS=%s %s from %s\n", state, r->stream, r->cfg->ingress);
+	notify(r, msg);
+}
+
 struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 {
 	struct mcr_ring *r = calloc(1, sizeof(*r));
+	char group[INET6_ADDRSTRLEN];
 	int ret;
 
 	if (!r) {
@@ -1149,7 +1380,8 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 	}
 	r->cfg = cfg;
 	r->pkt_fd = r->join_fd = r->sig_fd = r->timer_fd = r->nl_fd = -1;
-	r->notify_fd = -1;
+	r->notify_fd = r->report_fd = -1;
+	r->membership_ms = MCR_MEMBERSHIP_DEFAULT_MS;
 	for (unsigned int i = 0; i < MCR_MAX_OUT; i++)
 		r->out[i].fd = -1;
 	r->match.group = cfg->group;
@@ -1173,6 +1405,8 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 		ret = check_src_port(cfg);
 	for (unsigned int i = 0; !ret && i < cfg->n_out; i++)
 		ret = open_out(r, i);
+	if (!ret && cfg->report_interval_ms)
+		ret = open_reports(r);
 	if (!ret)
 		ret = open_netlink(r);
 	if (!ret)
@@ -1194,7 +1428,10 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 	memset(r->ctrl, 0, sizeof(r->ctrl));
 	memset(r->iov, 0, sizeof(r->iov));
 	memset(r->runs, 0, sizeof(r->runs));
-	r->start_ns = now_ns();
+	r->start_ns = r->last_rx_ns = now_ns();
+	format_ip(&cfg->group, group, sizeof(group));
+	snprintf(r->stream, sizeof(r->stream), cfg->group.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+		 group, cfg->port);
 	return r;
 }
 
@@ -1211,7 +1448,7 @@ void ring_close(struct mcr_ring *r)
 	if (r->map)
 		munmap(r->map, r->map_len);
 	/* Closing the join socket leaves the group: IGMP sends the leave. */
-	int fds[] = { r->pkt_fd, r->join_fd, r->sig_fd, r->timer_fd, r->nl_fd };
+	int fds[] = { r->pkt_fd, r->join_fd, r->sig_fd, r->timer_fd, r->nl_fd, r->report_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
@@ -1287,6 +1524,16 @@ static void arm_duration(struct mcr_ring *r)
 	r->duration_end.tv_nsec = (long long)(end % 1000000000u);
 	io_uring_prep_timeout(sqe, &r->duration_end, 0, IORING_TIMEOUT_ABS);
 	io_uring_sqe_set_data64(sqe, UD(UD_DURATION));
+}
+
+static void arm_report(struct mcr_ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+
+	r->report_tick.tv_sec = r->cfg->report_interval_ms / 1000;
+	r->report_tick.tv_nsec = (long long)(r->cfg->report_interval_ms % 1000) * 1000000;
+	io_uring_prep_timeout(sqe, &r->report_tick, 0, 0);
+	io_uring_sqe_set_data64(sqe, UD(UD_REPORT));
 }
 
 static void arm_link(struct mcr_ring *r)
@@ -1426,6 +1673,135 @@ static void frame_view(const struct mcr_ring *r, const struct tpacket2_hdr *h, u
 	f->csum_ok = status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY);
 }
 
+/* Datagrams of the stream relayed so far: whole ones and rebuilt ones. */
+static uint64_t relayed(const struct mcr_ring *r)
+{
+	return r->c.verdict[MCR_RELAY] + r->reasm.reassembled;
+}
+
+/* A check: when the relayed count moved since the last one, the stream was alive until now. */
+static void note_rx(struct mcr_ring *r, uint64_t now)
+{
+	const uint64_t n = relayed(r);
+
+	if (n != r->seen_relayed) {
+		r->seen_relayed = n;
+		r->last_rx_ns = now;
+	}
+}
+
+/* Seconds from milliseconds as people write them: "5", "2.5", "0.25". */
+static void format_seconds(char *buf, size_t len, uint64_t ms)
+{
+	int n = snprintf(buf, len, "%" PRIu64 ".%03u", ms / 1000, (unsigned int)(ms % 1000));
+
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+}
+
+/* IGMP or MLD, as people name the versions. */
+static const char *query_protocol(const struct mcr_ring *r)
+{
+	return r->cfg->group.family == AF_INET6 ? "MLD" : "IGMP";
+}
+
+/* A query: who asked, in which version, and how long the membership it asks for lives. */
+static void heard_query(struct mcr_ring *r, const struct mcr_datagram *d)
+{
+	const uint64_t now = now_ns();
+	char who[INET6_ADDRSTRLEN];
+
+	r->last_query_ns = now;
+	r->heard_ns[d->query_version & 3] = now;
+	r->membership_ms = d->query_membership_ms ? d->query_membership_ms :
+				MCR_MEMBERSHIP_DEFAULT_MS;
+	r->c.querier = d->src;
+	if (!r->c.querier_missing)
+		return;
+	r->c.querier_missing = 0;
+	format_ip(&d->src, who, sizeof(who));
+	fprintf(stderr, "mcr: %s: %sv%u querier %s heard\n", r->cfg->ingress, query_protocol(r),
+		d->query_version, who);
+}
+
+/*
+ * No query for the membership interval: a snooping switch forgets the group then, unless
+ * reports keep coming. Said once per run; the querier_missing counter follows the querier.
+ */
+static void check_querier(struct mcr_ring *r, uint64_t now)
+{
+	const uint64_t since = r->last_query_ns ? r->last_query_ns : r->start_ns;
+	char secs[32];
+
+	if (r->c.querier_missing || now - since < (uint64_t)r->membership_ms * 1000000u)
+		return;
+	r->c.querier_missing = 1;
+	if (r->querier_warned)
+		return;
+	r->querier_warned = true;
+	format_seconds(secs, sizeof(secs), r->membership_ms);
+	fprintf(stderr, "mcr: %s: no %s query for %s s: snooping switches may stop sending %s "
+		"(run a querier on the segment%s)\n", r->cfg->ingress, query_protocol(r), secs,
+		r->stream, r->cfg->report_interval_ms ? "; --report-interval keeps reporting" :
+		", or give --report-interval");
+}
+
+static void arm_stall(struct mcr_ring *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+	uint32_t ms = r->cfg->stall_timeout_ms / STALL_CHECKS;
+
+	if (!ms || ms > STALL_CHECK_MAX_MS)
+		ms = STALL_CHECK_MAX_MS;
+	r->stall_tick.tv_sec = ms / 1000;
+	r->stall_tick.tv_nsec = (long long)(ms % 1000) * 1000000;
+	io_uring_prep_timeout(sqe, &r->stall_tick, 0, 0);
+	io_uring_sqe_set_data64(sqe, UD(UD_STALL));
+}
+
+/*
+ * The stall check, every second even without --stall-timeout so that last_rx_age_ms means
+ * something: nothing relayed for --stall-timeout is a stall, said once.
+ */
+static void check_stall(struct mcr_ring *r)
+{
+	const uint64_t now = now_ns();
+	char secs[32];
+
+	note_rx(r, now);
+	check_querier(r, now);
+	if (!r->cfg->stall_timeout_ms || r->c.stalled ||
+	    now - r->last_rx_ns < (uint64_t)r->cfg->stall_timeout_ms * 1000000u)
+		return;
+	r->c.stalled = 1;
+	r->c.stalls++;
+	format_seconds(secs, sizeof(secs), r->cfg->stall_timeout_ms);
+	fprintf(stderr, "mcr: %s: %s: stalled, nothing for %s s\n", r->cfg->ingress, r->stream,
+		secs);
+	notify_status(r, "stalled");
+	if (r->cfg->stall_exit) {
+		r->stop = true;
+		r->exit_code = MCR_EXIT_STALLED;
+	}
+}
+
+/* The first datagram after a stall; called once per pass while stalled, never otherwise. */
+static void check_resumed(struct mcr_ring *r)
+{
+	const uint64_t now = now_ns(), ms = (now - r->last_rx_ns) / 1000000u;
+
+	if (relayed(r) == r->seen_relayed)
+		return;
+	note_rx(r, now);
+	r->c.stalled = 0;
+	fprintf(stderr, "mcr: %s: %s: resumed after %" PRIu64 ".%u s, %" PRIu64 " stall%s so far\n",
+		r->cfg->ingress, r->stream, ms / 1000, (unsigned int)(ms % 1000 / 100), r->c.stalls,
+		r->c.stalls == 1 ? "" : "s");
+	notify_status(r, "relaying");
+}
+
 static void arm_reasm(struct mcr_ring *r)
 {
 	struct io_uring_sqe *sqe = get_sqe(r);
@@ -1482,6 +1858,8 @@ static void relay_pass(struct mcr_ring *r)
 			v = reassemble(r, &d);
 		else if (v == MCR_RELAY)
 			add_datagram(r, &d);
+		else if (v == MCR_QUERY)
+			heard_query(r, &d);
 		r->held++;
 		r->c.rx_packets++;
 		r->c.rx_bytes += h->tp_len;
@@ -1495,6 +1873,8 @@ static void relay_pass(struct mcr_ring *r)
 		arm_reasm(r);
 	/* A full pass means a busy ring: never hold datagrams then. */
 	r->window = r->cfg->coalesce_us && r->n_iov && r->held < r->batch_max;
+	if (r->c.stalled)
+		check_resumed(r);
 	if (r->n_runs)
 		queue_pass(r);
 }
@@ -1649,6 +2029,20 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 			r->file_due = true;
 		arm_timer(r);
 		break;
+	case UD_STALL:
+		if (cqe->res != -ETIME)
+			return fail(MCR_EXIT_OSERR, "stall check timer: %s",
+				    strerror(-cqe->res));
+		check_stall(r);
+		arm_stall(r);
+		break;
+	case UD_REPORT:
+		if (cqe->res != -ETIME)
+			return fail(MCR_EXIT_OSERR, "--report-interval timer: %s",
+				    strerror(-cqe->res));
+		send_report(r);
+		arm_report(r);
+		break;
 	case UD_DURATION:
 		if (cqe->res != -ETIME)
 			return fail(MCR_EXIT_OSERR, "--duration timeout: %s", strerror(-cqe->res));
@@ -1743,6 +2137,9 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 			arm_timer(r);
 		if (r->cfg->duration_ms)
 			arm_duration(r);
+		arm_stall(r);
+		if (r->report_fd >= 0)
+			arm_report(r);
 	}
 	for (;;) {
 		unsigned int n, want;
@@ -1832,5 +2229,9 @@ const struct mcr_counters *ring_counters(struct mcr_ring *r)
 	r->c.frag_evicted = r->reasm.evicted;
 	r->c.frag_invalid = r->reasm.invalid;
 	r->c.stream = r->analysis.c;
+	note_rx(r, r->c.time_ns);
+	r->c.last_rx_age_ms = (r->c.time_ns - r->last_rx_ns) / 1000000u;
+	r->c.last_query_age_ms =
+		(r->c.time_ns - (r->last_query_ns ? r->last_query_ns : r->start_ns)) / 1000000u;
 	return &r->c;
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # --src-port: relayed datagrams leave every destination's socket from one fixed UDP port, which
-# receivers see; a port another socket holds is refused with one line and exit 75.
+# receivers see; a port another socket holds is refused with one line and exit 71.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
@@ -72,7 +72,7 @@ test_ephemeral_without() {
 	fi
 }
 
-# 3. A port another program holds: one line naming it, exit 75, and nothing relayed.
+# 3. A port another program holds: one line naming it, exit 71, and nothing relayed.
 test_taken_by_other() {
 	local holder
 	ip netns exec "$RLY" timeout 20 socat -u UDP4-RECV:4000 /dev/null &
@@ -81,7 +81,7 @@ test_taken_by_other() {
 		ip netns exec "$RLY" ss -Huan 'sport = :4000' | grep -q . && break
 		sleep 0.05
 	done
-	expect_relay "--src-port a port another socket holds: exit 75, one line" 75 \
+	expect_relay "--src-port a port another socket holds: exit 71, one line" 71 \
 		'^mcr: --src-port 4000: Address already in use: another socket holds UDP port' -- \
 		"$MCR" -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 --src-port 4000
 	kill "$holder" 2>/dev/null
@@ -93,7 +93,7 @@ test_taken_by_mcr() {
 	local name="a second mcr with the same --src-port" first
 	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 --src-port 4002 ||
 		{ mcr_fail "$name" start; return; }
-	expect_relay "$name: exit 75, one line" 75 \
+	expect_relay "$name: exit 71, one line" 71 \
 		'^mcr: --src-port 4002: Address already in use' -- \
 		"$MCR" -i r0 -g 239.0.0.2:5000 -o 198.18.3.2:6000 --src-port 4002
 	first=$MCR_PID

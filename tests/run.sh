@@ -42,6 +42,8 @@ run_suite "operations unit tests" tests/check_ops
 run_suite "operations unit tests under ASan and UBSan" tests/check_ops_san
 run_suite "stream analysis unit tests" tests/check_analyze
 run_suite "stream analysis unit tests under ASan and UBSan" tests/check_analyze_san
+run_suite "stream health unit tests" tests/check_health
+run_suite "stream health unit tests under ASan and UBSan" tests/check_health_san
 for t in tests/netns_*.sh; do
 	run_suite "$t" "$t"
 done
