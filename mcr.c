@@ -326,7 +326,41 @@ static const struct prom_metric prom_metrics[] = {
 		"Membership reports sent by --report-interval."),
 	COUNTER("mcr_report_errors_total", report_errors,
 		"Membership reports --report-interval could not send."),
+	COUNTER("mcr_wakeups_total", wakeups, "Times the relay slept and woke."),
 };
+
+#define STREAM_COUNTER(name, field, help)                                                      \
+	{ name, "counter", help,                                                                \
+	  offsetof(struct mcr_counters, stream) + offsetof(struct mcr_stream_counters, field),   \
+	  false }
+
+/* With --analyze only, like the kv and JSON keys: a zero never counted is no healthy stream. */
+static const struct prom_metric prom_stream_metrics[] = {
+	STREAM_COUNTER("mcr_rtp_received_total", rtp_received,
+		       "RTP datagrams counted in sequence, each number once."),
+	STREAM_COUNTER("mcr_rtp_expected_total", rtp_expected,
+		       "RTP sequence numbers from each source's first to its highest."),
+	STREAM_COUNTER("mcr_rtp_lost_total", rtp_lost,
+		       "RTP sequence numbers never seen: lost upstream or in mcr's own drops."),
+	STREAM_COUNTER("mcr_rtp_duplicate_total", rtp_duplicate, "RTP numbers seen again."),
+	STREAM_COUNTER("mcr_rtp_reordered_total", rtp_reordered,
+		       "RTP datagrams that arrived after a higher number."),
+	STREAM_COUNTER("mcr_rtp_resets_total", rtp_resets, "RTP sequence jumps a source went on from."),
+	STREAM_COUNTER("mcr_rtp_ssrc_changes_total", rtp_ssrc_changes,
+		       "RTP datagrams from another SSRC than the one before."),
+	STREAM_COUNTER("mcr_rtp_invalid_total", rtp_invalid,
+		       "Datagrams that were not RTP version 2, or whose header overran them."),
+	STREAM_COUNTER("mcr_ts_packets_total", ts_packets, "MPEG-TS packets with the sync byte."),
+	STREAM_COUNTER("mcr_ts_sync_errors_total", ts_sync_errors,
+		       "188-byte MPEG-TS packets without the sync byte, or a ragged end."),
+	STREAM_COUNTER("mcr_ts_cc_errors_total", ts_cc_errors,
+		       "MPEG-TS continuity counter errors (TR 101 290 1.4)."),
+	{ "mcr_ts_pids", "gauge", "MPEG-TS PIDs seen.",
+	  offsetof(struct mcr_counters, stream) + offsetof(struct mcr_stream_counters, ts_pids),
+	  false },
+};
+
+#undef STREAM_COUNTER
 
 #undef COUNTER
 #undef GAUGE
@@ -375,23 +409,32 @@ static void put_prom_head(char *buf, size_t size, size_t *len, const char *name,
  * The counters in the Prometheus text format that node_exporter's textfile collector reads:
  * HELP and TYPE lines, mcr_*_total counters, gauges in seconds, the stream in labels.
  */
+static void put_prom_metrics(char *buf, size_t size, size_t *len, const struct mcr_config *cfg,
+			     const struct mcr_counters *c, const struct prom_metric *m, size_t count)
+{
+	for (; count--; m++) {
+		const uint64_t v = field_at(c, m->offset);
+
+		put_prom_head(buf, size, len, m->name, m->type, m->help);
+		put(buf, size, len, "\n%s", m->name);
+		put_prom_labels(buf, size, len, cfg, NULL, NULL);
+		if (m->ms)
+			put(buf, size, len, " %" PRIu64 ".%03u\n", v / 1000, (unsigned int)(v % 1000));
+		else
+			put(buf, size, len, " %" PRIu64 "\n", v);
+	}
+}
+
 static size_t format_prom(char *buf, size_t size, const struct mcr_config *cfg,
 			  const struct mcr_counters *c)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(prom_metrics) / sizeof(prom_metrics[0]); i++) {
-		const struct prom_metric *m = &prom_metrics[i];
-		const uint64_t v = field_at(c, m->offset);
-
-		put_prom_head(buf, size, &n, m->name, m->type, m->help);
-		put(buf, size, &n, "\n%s", m->name);
-		put_prom_labels(buf, size, &n, cfg, NULL, NULL);
-		if (m->ms)
-			put(buf, size, &n, " %" PRIu64 ".%03u\n", v / 1000, (unsigned int)(v % 1000));
-		else
-			put(buf, size, &n, " %" PRIu64 "\n", v);
-	}
+	put_prom_metrics(buf, size, &n, cfg, c, prom_metrics,
+			 sizeof(prom_metrics) / sizeof(prom_metrics[0]));
+	if (cfg->analyze)
+		put_prom_metrics(buf, size, &n, cfg, c, prom_stream_metrics,
+				 sizeof(prom_stream_metrics) / sizeof(prom_stream_metrics[0]));
 	for (int v = 0; v < MCR_VERDICTS; v++) {
 		char name[64];
 
