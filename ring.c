@@ -314,7 +314,7 @@ static int open_ingress(struct mcr_ring *r)
 	const struct mcr_config *cfg = r->cfg;
 	struct tpacket_req req = { 0 };
 	struct sockaddr_ll sll = { 0 };
-	uint32_t mtu, block;
+	uint32_t mtu, block, page;
 	int one = 1, ver = TPACKET_V2, ret;
 
 	r->pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -340,9 +340,11 @@ static int open_ingress(struct mcr_ring *r)
 
 	/* Room for the header, the largest frame the MTU allows and one in-band VLAN tag. */
 	r->frame_size = TPACKET_ALIGN(TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + mtu + 4 + 14);
-	block = RING_BLOCK_BYTES;
+	/* A block is a whole number of pages: 4 KiB here, 16 or 64 KiB on some arm64 and ppc64. */
+	page = (uint32_t)sysconf(_SC_PAGESIZE);
+	block = RING_BLOCK_BYTES > page ? RING_BLOCK_BYTES : page;
 	if (block < r->frame_size)
-		block = (r->frame_size + 4095) & ~4095u;
+		block = (r->frame_size + page - 1) / page * page;
 	req.tp_block_size = block;
 	req.tp_block_nr = RING_BYTES / block ? RING_BYTES / block : 1;
 	req.tp_frame_size = r->frame_size;
@@ -353,6 +355,12 @@ static int open_ingress(struct mcr_ring *r)
 		return fail(MCR_EXIT_OSERR, "PACKET_RX_RING of %u frames: %s", req.tp_frame_nr,
 			    strerror(errno));
 	r->frame_nr = req.tp_frame_nr;
+	/*
+	 * A pass holds its frames until its sends complete: one that took more than the ring has
+	 * (60 frames at lo's 65536-byte MTU) would come round to frames it still holds.
+	 */
+	if (r->batch_max > r->frame_nr)
+		r->batch_max = r->frame_nr;
 	r->map_len = (size_t)req.tp_block_size * req.tp_block_nr;
 	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
 		      r->pkt_fd, 0);
