@@ -59,8 +59,8 @@ static const char usage_text[] =
 	"\n"
 	"SIGUSR1 prints the counters on stderr; SIGINT and SIGTERM print them and exit 0;\n"
 	"SIGHUP is ignored. Exit status: 0 done, 64 usage, 66 no such interface,\n"
-	"69 io_uring unavailable, 71 system error, 73 stats file not writable,\n"
-	"77 CAP_NET_RAW missing. See mcr(1).\n";
+	"68 a prohibit route refuses a destination or the group, 69 io_uring unavailable,\n"
+	"71 system error, 73 stats file not writable, 77 CAP_NET_RAW missing. See mcr(1).\n";
 
 static int usage(int code)
 {

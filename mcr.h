@@ -33,6 +33,7 @@ enum mcr_exit {
 	MCR_EXIT_OSERR = 71,	/* EX_OSERR: any other system error */
 	MCR_EXIT_NOPERM = 77,	/* EX_NOPERM: CAP_NET_RAW missing */
 	MCR_EXIT_CANTCREAT = 73,	/* EX_CANTCREAT: --stats-file cannot be written */
+	MCR_EXIT_NOHOST = 68,	/* EX_NOHOST: a prohibit route or policy refuses -o or -g */
 };
 
 /* An IP address of either family, in network byte order. */

@@ -169,9 +169,19 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
+/*
+ * EPERM is a missing capability (SO_BINDTODEVICE); EACCES from connect or a join is a route of
+ * type prohibit or a policy: no privilege would help, and it may be lifted while we wait.
+ */
 static int errno_exit(int e)
 {
-	return e == EPERM || e == EACCES ? MCR_EXIT_NOPERM : MCR_EXIT_OSERR;
+	return e == EPERM ? MCR_EXIT_NOPERM : e == EACCES ? MCR_EXIT_NOHOST : MCR_EXIT_OSERR;
+}
+
+/* What to do about EACCES from connect or a join, as a parenthesis; "" for other errors. */
+static const char *prohibited_hint(int e)
+{
+	return e == EACCES ? " (a prohibit route or policy refuses it; ip route get shows which)" : "";
 }
 
 /*
@@ -435,6 +445,9 @@ static int join_group(struct mcr_ring *r)
 	setsockopt(r->join_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (join(r) < 0) {
 		format_ip(&cfg->group, group, sizeof(group));
+		if (errno == EACCES)
+			return fail(MCR_EXIT_NOHOST, "join %s on %s: %s%s", group, cfg->ingress,
+				    strerror(errno), prohibited_hint(errno));
 		return fail(errno_exit(errno), "join %s on %s: %s (try --no-join where the network "
 			    "floods multicast)", group, cfg->ingress, strerror(errno));
 	}
@@ -564,7 +577,8 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 		fprintf(stderr, "mcr: -o %s: %s for now; sending anyway, it starts when a route "
 			"appears\n", o->text, strerror(errno));
 	} else {
-		return fail(errno_exit(errno), "-o %s: connect: %s", o->text, strerror(errno));
+		return fail(errno_exit(errno), "-o %s: connect: %s%s", o->text, strerror(errno),
+			    prohibited_hint(errno));
 	}
 	/* UDP GSO (Linux 4.18) needs each segment to fit the route MTU whole. */
 	s->gso = setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;

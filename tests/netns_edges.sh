@@ -47,5 +47,16 @@ test_ring_big_mtu() {
 	fi
 }
 
+# 2. A prohibit route to a unicast destination: connect() says EACCES. That is no missing
+# privilege (77, which a supervisor must not retry) but a route, which may change: 68.
+test_prohibit_route() {
+	ip -n "$RLY" route add prohibit 198.18.77.0/24
+	expect_relay "a prohibit route to -o: exit 68, one line naming it, not 77" 68 \
+		'^mcr: -o 198.18.77.7:6000: connect: Permission denied \(a prohibit route or policy' \
+		-- "$MCR" -i r0 -g 239.0.0.1:5000 -o 198.18.77.7:6000
+	ip -n "$RLY" route del prohibit 198.18.77.0/24
+}
+
 test_ring_big_mtu
+test_prohibit_route
 mcr_summary
