@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mcr.h"
 
 #define STATS_SCHEMA 1		/* of the JSON counters; mcr(1) says when it changes */
 #define LINE_BYTES 16384	/* a counter line: 16 destinations, rates, escaped names */
+#define STATS_FILE_MODE 0644	/* counters only: exporters of other users read them */
 
 static const char usage_text[] =
 	"usage: mcr -i IFACE -g GROUP:PORT [-s SOURCE] -o DEST:PORT[@IFACE] [-o ...]\n"
@@ -215,10 +217,20 @@ static int write_stats_file(const struct mcr_config *cfg, const struct mcr_count
 	int fd, e = 0;
 
 	*prev = *c;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", cfg->stats_file);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/*
+	 * A new file of an unguessable name, created here or not at all (O_EXCL: no FIFO, symlink
+	 * or foreign file planted beside the stats file is ever opened), readable by exporters.
+	 */
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", cfg->stats_file);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return errno;
+	if (fchmod(fd, STATS_FILE_MODE) < 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		return e;
+	}
 	w = write(fd, line, n);
 	if (w < 0)
 		e = errno;
@@ -299,9 +311,9 @@ int main(int argc, char *argv[])
 		int e = write_stats_file(&cfg, &file_prev, &file_prev, "stats");
 
 		if (e) {
-			fprintf(stderr, "mcr: --stats-file %s: %s (mcr writes %s.tmp and renames "
-				"it: the directory must exist and be writable)\n", cfg.stats_file,
-				strerror(e), cfg.stats_file);
+			fprintf(stderr, "mcr: --stats-file %s: %s (mcr writes %s.XXXXXX and "
+				"renames it: the directory must exist and be writable)\n",
+				cfg.stats_file, strerror(e), cfg.stats_file);
 			ring_close(r);
 			return MCR_EXIT_CANTCREAT;
 		}

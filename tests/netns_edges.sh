@@ -8,8 +8,23 @@ cd "$(dirname "$0")/.."
 
 mcr_require_root
 mcr_need_tools sender receiver
+command -v jq >/dev/null || { echo "FAIL $0: jq missing (make deps)"; exit 1; }
 mcr_suite_setup
 chmod 755 "$WORK"	# the default user (nobody) must reach files here
+
+# stop_or_kill PID: SIGTERM, and SIGKILL after 5 s (an mcr stuck in a system call, with the
+# signals it reads through signalfd blocked, ignores SIGTERM); STATUS its exit status.
+stop_or_kill() {
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$1" 2>/dev/null && kill -KILL "$1"
+	wait "$1"
+	STATUS=$?
+}
 
 # 1. A 65535-byte MTU: a ring slot holds a whole 64 KiB frame, so the 4 MiB ring has fewer
 # slots (60) than a pass may take (64). mcr is stopped while a burst fills the ring; when it
@@ -57,6 +72,48 @@ test_prohibit_route() {
 	ip -n "$RLY" route del prohibit 198.18.77.0/24
 }
 
+# 3. The stats file's temporary name: whatever another user planted in a shared directory at
+# the name mcr used to write (PATH.tmp) - a FIFO that would block the relay, a symlink to a file
+# it would overwrite or refuse - is never opened; the stats file is written all the same.
+test_stats_file_planted() {
+	local plant name dir=$WORK/shared f bad got
+	mkdir -p "$dir"
+	chmod 1777 "$dir"	# a shared, sticky directory such as /tmp
+	f=$dir/stats.json
+	echo victim >"$WORK/victim"
+	for plant in fifo symlink; do
+		name="--stats-file: a $plant planted at PATH.tmp is never opened; the file is written"
+		bad=
+		rm -f "$dir"/*
+		case $plant in
+		fifo) mkfifo "$f.tmp" ;;
+		symlink) ln -s "$WORK/victim" "$f.tmp" ;;
+		esac
+		if start_mcr_ready "$WORK/planted.log" -i r0 -g 239.0.0.1:5000 \
+			-o 239.0.0.2:6000@r1 --stats-file "$f"; then
+			ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n 10 -r 1000 -l 100 \
+				>/dev/null
+		else
+			bad="$bad not-ready:'$READY'"
+		fi
+		stop_or_kill "$MCR_PID"
+		got=$(jq -r '"\(.event) \(.relayed)"' "$f" 2>&1)
+		[ "$got" = "final 10" ] || bad="$bad file:'$got'"
+		[ -p "$f.tmp" ] || [ -L "$f.tmp" ] || bad="$bad plant-replaced"
+		[ "$(cat "$WORK/victim")" = victim ] || bad="$bad victim-written"
+		[ "$(stat -c %a "$f" 2>&1)" = 644 ] || bad="$bad mode:$(stat -c %a "$f" 2>&1)"
+		got=$(ls "$dir" | paste -sd, -)
+		[ "$got" = "stats.json,stats.json.tmp" ] || bad="$bad files:$got"
+		[ "$STATUS" = 0 ] || bad="$bad status=$STATUS"
+		if [ -z "$bad" ]; then
+			mcr_pass "$name"
+		else
+			mcr_fail "$name" "$bad: $(cat "$WORK/planted.log")"
+		fi
+	done
+}
+
 test_ring_big_mtu
 test_prohibit_route
+test_stats_file_planted
 mcr_summary
