@@ -53,7 +53,8 @@ static const char usage_text[] =
 	"                             whole every SECS of --stats-interval or every second\n"
 	"      --no-join              do not join GROUP on IFACE (networks that flood it)\n"
 	"      --vlan ID              relay only frames tagged with 802.1Q VLAN ID (1-4094)\n"
-	"  -u, --user USER|UID:GID    become USER once the sockets are open\n"
+	"  -u, --user USER|UID:GID    become USER once the sockets are open (started as\n"
+	"                             root, 65534:65534 unless given; root keeps root)\n"
 	"      --busy-poll USEC       spin up to USEC for the next frame before sleeping:\n"
 	"                             lower latency for sparse streams, for a busy CPU\n"
 	"  -h, --help                 this text\n"
@@ -308,12 +309,16 @@ int main(int argc, char *argv[])
 	line_prev = file_prev = *ring_counters(r);
 	/* The file exists once mcr is ready, so a reader never finds it missing. */
 	if (cfg.stats_file) {
-		int e = write_stats_file(&cfg, &file_prev, &file_prev, "stats");
+		struct stat st;
+		/* Said as such, not as the directory beside it that may not be writable. */
+		int e = stat(cfg.stats_file, &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR :
+			write_stats_file(&cfg, &file_prev, &file_prev, "stats");
 
 		if (e) {
 			fprintf(stderr, "mcr: --stats-file %s: %s (mcr writes %s.XXXXXX and "
-				"renames it: the directory must exist and be writable)\n",
-				cfg.stats_file, strerror(e), cfg.stats_file);
+				"renames it, as uid %u: the directory must exist and be writable "
+				"by it; see --user)\n", cfg.stats_file, strerror(e), cfg.stats_file,
+				(unsigned int)geteuid());
 			ring_close(r);
 			return MCR_EXIT_CANTCREAT;
 		}

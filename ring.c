@@ -145,6 +145,7 @@ struct mcr_ring {
 	bool ready_sent;
 	bool file_due;		/* the stats file's timer fired */
 	bool admin_up;		/* the ingress was set up at start, carrier or not */
+	bool notify_connected;	/* NOTIFY_SOCKET was there at start: send() needs no path */
 };
 
 static uint64_t now_ns(void)
@@ -789,35 +790,34 @@ static int open_uring(struct mcr_ring *r)
 }
 
 /*
- * --user: a name from /etc/passwd (read here rather than through NSS, which a static binary
- * cannot load), or UID[:GID] in numbers.
+ * --user: a name from /etc/passwd, or UID[:GID] in numbers. The file is read here, parsed
+ * exactly by parse_passwd_line(): getpwnam_r in a static binary cannot load NSS modules, so it
+ * would see files-backed users only anyway, and glibc warns that it needs its own shared
+ * libraries at run time. Returns 0, or the exit status after one line.
  */
 static int lookup_user(const char *spec, uid_t *uid, gid_t *gid)
 {
-	char line[1024];
-	FILE *f;
+	enum mcr_passwd found = MCR_PASSWD_OTHER;
+	uint32_t u = 0, g = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/etc/passwd", "re");
 
-	if (sscanf(spec, "%u:%u", uid, gid) == 2)
-		return 0;
-	f = fopen("/etc/passwd", "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *name = strtok(line, ":"), *pw = strtok(NULL, ":");
-		char *u = strtok(NULL, ":"), *g = strtok(NULL, ":");
-
-		if (name && pw && u && g && !strcmp(name, spec)) {
-			*uid = (uid_t)strtoul(u, NULL, 10);
-			*gid = (gid_t)strtoul(g, NULL, 10);
-			fclose(f);
-			return 0;
-		}
-	}
+	/* getline: a line longer than any buffer must not be read as two. */
+	while (f && found == MCR_PASSWD_OTHER && getline(&line, &cap, f) >= 0)
+		found = parse_passwd_line(line, spec, &u, &g);
+	free(line);
 	if (f)
 		fclose(f);
-	if (strspn(spec, "0123456789") == strlen(spec)) {
-		*uid = *gid = (uid_t)strtoul(spec, NULL, 10);
-		return 0;
-	}
-	return -1;
+	if (found == MCR_PASSWD_BAD)
+		return fail(MCR_EXIT_USAGE, "--user %s: its /etc/passwd entry does not hold numeric "
+			    "ids in seven fields (see passwd(5)); give UID:GID", spec);
+	if (found == MCR_PASSWD_OTHER && !parse_user_ids(spec, &u, &g))
+		return fail(MCR_EXIT_USAGE, "--user %s: no such user in /etc/passwd (give UID:GID)",
+			    spec);
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return 0;
 }
 
 /*
@@ -830,17 +830,27 @@ static int drop_privileges(struct mcr_ring *r)
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2] = { { 0 } };
 	const char *user = r->cfg->user;
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = MCR_NOBODY_ID;
+	gid_t gid = MCR_NOBODY_ID;
+	int ret;
 
 	/* Best effort: without CAP_SETPCAP the bounding set stays, but nothing is left in it to use. */
 	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
 		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/*
+	 * Root without --user becomes nobody: with no capability left, uid 0 still owns every
+	 * root-owned file, which a bug in the relay would then reach. --user root keeps it.
+	 */
+	if (!user[0] && getuid() == 0)
+		user = "65534:65534";
 	if (user[0]) {
-		if (lookup_user(user, &uid, &gid) < 0)
-			return fail(MCR_EXIT_USAGE, "--user %s: no such user in /etc/passwd (give "
-				    "UID:GID)", user);
+		ret = lookup_user(user, &uid, &gid);
+		if (ret)
+			return ret;
+		if (uid != 0 && gid == 0)
+			return fail(MCR_EXIT_USAGE, "--user %s: group 0 is root's; give a user with "
+				    "another group, or UID:GID", user);
 		if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
 			return fail(MCR_EXIT_NOPERM, "--user %s: %s (switching users needs root)",
 				    user, strerror(errno));
@@ -894,6 +904,12 @@ static int open_notify(struct mcr_ring *r)
 	r->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (r->notify_fd < 0)
 		return fail(MCR_EXIT_OSERR, "NOTIFY_SOCKET: socket: %s", strerror(errno));
+	/*
+	 * Connected now, while mcr may still write to a socket path that the user it becomes may
+	 * not; with nobody listening yet, each message tries the path again.
+	 */
+	r->notify_connected = connect(r->notify_fd, (const struct sockaddr *)&r->notify_addr,
+				      r->notify_len) == 0;
 	return 0;
 }
 
@@ -902,8 +918,9 @@ static void notify(struct mcr_ring *r, const char *msg)
 {
 	if (r->notify_fd < 0)
 		return;
-	if (sendto(r->notify_fd, msg, strlen(msg), MSG_NOSIGNAL,
-		   (const struct sockaddr *)&r->notify_addr, r->notify_len) < 0)
+	if ((r->notify_connected ? send(r->notify_fd, msg, strlen(msg), MSG_NOSIGNAL) :
+	     sendto(r->notify_fd, msg, strlen(msg), MSG_NOSIGNAL,
+		    (const struct sockaddr *)&r->notify_addr, r->notify_len)) < 0)
 		fprintf(stderr, "mcr: NOTIFY_SOCKET=%s: %.*s not sent: %s\n",
 			getenv("NOTIFY_SOCKET"), (int)strcspn(msg, "\n"), msg, strerror(errno));
 }

@@ -113,7 +113,66 @@ test_stats_file_planted() {
 	done
 }
 
+status_of() { awk -v k="$1:" '$1 == k { $1 = ""; print substr($0, 2) }' "/proc/$MCR_PID/status"; }
+
+# 4. Who mcr becomes. Root without --user: nobody, not a capability-less root that still owns
+# root's files. A passwd(5) entry read exactly, through a crafted /etc/passwd bound over the
+# real one in a private mount namespace: empty fields are fields.
+test_user() {
+	local name="started as root without --user: runs as 65534:65534 and relays"
+	local uid gid
+	if start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000; then
+		uid=$(status_of Uid) gid=$(status_of Gid)
+		receive rx "$RCV" 198.18.2.2:6000 "" -n 100 -T 10
+		ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n 100 -r 5000 -l 100 \
+			>/dev/null
+		wait "$rx_PID"
+		if [ "$uid" = "65534 65534 65534 65534" ] && [ "$gid" = "65534 65534 65534 65534" ] &&
+			[ "$(r rx unique)" = 100 ]; then
+			mcr_pass "$name"
+		else
+			mcr_fail "$name" "Uid=$uid Gid=$gid $(cat "$WORK/rx.out")"
+		fi
+		stop_mcr
+	else
+		mcr_fail "$name" start
+	fi
+
+	cat >"$WORK/passwd" <<-'EOF'
+		root:x:0:0:root:/root:/bin/bash
+		svc::1001:1002::/home/svc:/bin/sh
+		nogid:x:1003::x:/h:/bin/sh
+		wheel0:x:1004:0::/h:/bin/sh
+	EOF
+	printf '#!/bin/sh\nmount --bind %s /etc/passwd && exec "$@"\n' "$WORK/passwd" \
+		>"$WORK/with_passwd"
+	chmod 755 "$WORK/with_passwd"
+	MCR_WRAP="unshare -m --propagation private $WORK/with_passwd"
+	name="--user with empty passwd fields (svc::1001:1002::...): uid 1001, gid 1002"
+	if start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 --user svc; then
+		uid=$(status_of Uid) gid=$(status_of Gid)
+		if [ "$uid" = "1001 1001 1001 1001" ] && [ "$gid" = "1002 1002 1002 1002" ]; then
+			mcr_pass "$name"
+		else
+			mcr_fail "$name" "Uid=$uid Gid=$gid"
+		fi
+		stop_mcr
+	else
+		mcr_fail "$name" start
+	fi
+	local ok="-i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000"
+	expect_relay "--user whose passwd entry has an empty gid: exit 64, not gid 0" 64 \
+		'^mcr: --user nogid: its /etc/passwd entry does not hold numeric ids' -- \
+		"$MCR_WRAP" "$MCR" $ok --user nogid
+	expect_relay "--user whose group is 0 (root's): exit 64" 64 \
+		"^mcr: --user wheel0: group 0 is root's" -- "$MCR_WRAP" "$MCR" $ok --user wheel0
+	MCR_WRAP=
+	expect_relay "--user 1000:0: exit 64 saying group 0 is root's" 64 \
+		"^mcr: --user 1000:0: group 0 is root's" -- "$MCR" $ok --user 1000:0
+}
+
 test_ring_big_mtu
 test_prohibit_route
 test_stats_file_planted
+test_user
 mcr_summary
