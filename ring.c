@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/errqueue.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <net/if_arp.h>
@@ -76,6 +77,8 @@ enum ud_kind { UD_POLL = 1, UD_SIGNAL, UD_TIMER, UD_LINK, UD_REASM, UD_SEND, UD_
 #define UD_GSO(ud) ((unsigned int)((ud) >> 40) & 1)
 #define UD_N(ud) ((unsigned int)((ud) >> 16) & 0xffff)
 #define UD_FIRST(ud) ((unsigned int)(ud) & 0xffff)
+#define UD_RESENT_BIT ((uint64_t)1 << 32)	/* a send again after a stale socket error */
+#define UD_RESENT(ud) ((ud) & UD_RESENT_BIT)
 
 /* Registered file slots. */
 enum { FILE_INGRESS, FILE_OUT0 };
@@ -146,6 +149,7 @@ struct mcr_ring {
 	bool file_due;		/* the stats file's timer fired */
 	bool admin_up;		/* the ingress was set up at start, carrier or not */
 	bool notify_connected;	/* NOTIFY_SOCKET was there at start: send() needs no path */
+	bool resending;		/* queue_send() marks the send UD_RESENT_BIT */
 };
 
 static uint64_t now_ns(void)
@@ -1148,7 +1152,8 @@ static void queue_send(struct mcr_ring *r, unsigned int o, unsigned int first, u
 	/* MSG_DONTWAIT: a full socket buffer fails this send now rather than holding the pass. */
 	io_uring_prep_sendmsg(sqe, FILE_OUT0 + (int)o, m, MSG_DONTWAIT);
 	sqe->flags |= IOSQE_FIXED_FILE;
-	io_uring_sqe_set_data64(sqe, UD_SEND_OF(o, n > 1, n, first));
+	io_uring_sqe_set_data64(sqe, UD_SEND_OF(o, n > 1, n, first) |
+				(r->resending ? UD_RESENT_BIT : 0));
 	r->inflight++;
 }
 
@@ -1353,16 +1358,37 @@ static void on_link(struct mcr_ring *r, int len)
 /*
  * IP(V6)_RECVERR also queues each ICMP error (and a local EMSGSIZE) on the socket: the failed
  * send that reported it is counted, so empty the queue rather than let it sit at its limit.
+ * Emptied, it also leaves the socket's pending error clear (sock_dequeue_err_skb). True when it
+ * held an ICMP error of errno e: a send that failed with e reported that, not its own fate.
  */
-static void drain_errors(int fd)
+static bool drain_errors(int fd, int e)
 {
 	char buf[64];
+	uint8_t ctrl[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))]
+		__attribute__((aligned(8)));
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	bool icmp = false;
 
-	for (int i = 0; i < ERRQUEUE_DRAIN_MAX; i++)
+	for (int i = 0; i < ERRQUEUE_DRAIN_MAX; i++) {
+		m.msg_control = ctrl;
+		m.msg_controllen = sizeof(ctrl);
 		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 			break;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			struct sock_extended_err ee;
+
+			if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+			      (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) ||
+			    c->cmsg_len < CMSG_LEN(sizeof(ee)))
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			if ((ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6) &&
+			    (int)ee.ee_errno == e)
+				icmp = true;
+		}
+	}
+	return icmp;
 }
 
 static void on_send(struct mcr_ring *r, uint64_t ud, int res)
@@ -1382,10 +1408,21 @@ static void on_send(struct mcr_ring *r, uint64_t ud, int res)
 		queue_singles(r, o, UD_FIRST(ud), n);
 		return;
 	}
-	oc->tx_errors += n;
 	oc->last_errno = -res;
-	if (res != -EAGAIN && res != -ENOBUFS)	/* those two queue nothing */
-		drain_errors(r->out[o].fd);
+	/*
+	 * An ICMP error (a unicast receiver's port-unreachable while it restarted) is kept as the
+	 * socket's pending error and fails the next send, whole GSO run and all, before a byte of
+	 * it leaves. ECONNREFUSED only ever comes that way; another errno does when the queue held
+	 * an ICMP error of it. Such a send goes again, once.
+	 */
+	if (res != -EAGAIN && res != -ENOBUFS &&	/* those two queue nothing */
+	    (drain_errors(r->out[o].fd, -res) || res == -ECONNREFUSED) && !UD_RESENT(ud)) {
+		r->resending = true;
+		queue_send(r, o, UD_FIRST(ud), n);
+		r->resending = false;
+		return;
+	}
+	oc->tx_errors += n;
 }
 
 static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)

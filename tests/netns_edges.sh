@@ -171,8 +171,52 @@ test_user() {
 		"^mcr: --user 1000:0: group 0 is root's" -- "$MCR" $ok --user 1000:0
 }
 
+# icmp_in NS FIELD: a counter of the Icmp line of /proc/net/snmp in NS, e.g. InDestUnreachs.
+icmp_in() {
+	# shellcheck disable=SC2016
+	ip netns exec "$1" awk -v f="$2" '
+		$1 == "Icmp:" && !col { for (i = 2; i <= NF; i++) if ($i == f) col = i; next }
+		$1 == "Icmp:" && col { print $col; exit }' /proc/net/snmp
+}
+
+# 5. A unicast receiver that restarts: its port-unreachable for a datagram sent while it was
+# down comes back late and is kept as the socket's pending error, which fails the next send -
+# here one GSO run of 64 datagrams, sent after the receiver listens again. That send must go
+# again, not be lost.
+test_stale_error() {
+	local name="a late ICMP port-unreachable loses nothing sent after the receiver listens"
+	local before bad=
+	start_mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000 ||
+		{ mcr_fail "$name" "start: $(cat "$WORK/mcr.log")"; return; }
+	before=$(icmp_in "$RLY" InDestUnreachs)
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n 1 -l 500 >/dev/null
+	for _ in $(seq 100); do
+		[ "$(icmp_in "$RLY" InDestUnreachs)" -gt "$before" ] && break
+		sleep 0.05
+	done
+	[ "$(icmp_in "$RLY" InDestUnreachs)" -gt "$before" ] || bad="$bad no-icmp"
+	receive rx "$RCV" 198.18.2.2:6000 "" -n 64 -T 10 -w 2000 || bad="$bad receiver"
+	# Stopped, mcr finds all 64 in the ring at once: one pass, one GSO send of 64.
+	kill -STOP "$MCR_PID"
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n 64 -r 20000 -l 500 -s 2 >/dev/null
+	kill -CONT "$MCR_PID"
+	wait "$rx_PID"
+	counters
+	stop_mcr
+	[ "$(r rx unique)" = 64 ] || bad="$bad unique=$(r rx unique)"
+	[ "$(r rx dup)" = 0 ] || bad="$bad dup=$(r rx dup)"
+	[ "$(c relayed)" = 65 ] || bad="$bad relayed=$(c relayed)"
+	[ "$(c out1.last_error)" = ECONNREFUSED ] || bad="$bad last_error=$(c out1.last_error)"
+	if [ -z "$bad" ]; then
+		mcr_pass "$name"
+	else
+		mcr_fail "$name" "$bad: $(cat "$WORK/rx.out") | $(cat "$WORK/counters")"
+	fi
+}
+
 test_ring_big_mtu
 test_prohibit_route
 test_stats_file_planted
 test_user
+test_stale_error
 mcr_summary
