@@ -58,6 +58,7 @@
 #define URING_RESERVED 8	/* SQ entries kept for re-arming poll, signal and timer */
 #define GSO_SEGS_MAX 64		/* UDP_MAX_SEGMENTS before Linux 6.9 */
 #define ERRQUEUE_DRAIN_MAX 64	/* error-queue reads after a failed send, at most */
+#define NL_DRAIN_MAX 1024	/* rtnetlink reads after lost events: ~200 KiB of them, at most */
 #define SNDBUF_BYTES (4 << 20)
 #define CTRL_BYTES (CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int)))
 #define PROBE_OPS 256		/* io_uring operations the probe has room for */
@@ -150,6 +151,8 @@ struct mcr_ring {
 	bool admin_up;		/* the ingress was set up at start, carrier or not */
 	bool notify_connected;	/* NOTIFY_SOCKET was there at start: send() needs no path */
 	bool resending;		/* queue_send() marks the send UD_RESENT_BIT */
+	uint32_t ring_mtu;	/* the ingress MTU the ring's slots were sized for */
+	bool said_mtu, said_losing;	/* each said once on stderr */
 };
 
 static uint64_t now_ns(void)
@@ -354,6 +357,7 @@ static int open_ingress(struct mcr_ring *r)
 	setsockopt(r->pkt_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 
 	/* Room for the header, the largest frame the MTU allows and one in-band VLAN tag. */
+	r->ring_mtu = mtu;
 	r->frame_size = TPACKET_ALIGN(TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + mtu + 4 + 14);
 	/* A block is a whole number of pages: 4 KiB here, 16 or 64 KiB on some arm64 and ppc64. */
 	page = (uint32_t)sysconf(_SC_PAGESIZE);
@@ -1325,6 +1329,72 @@ static void check_ingress(struct mcr_ring *r)
 }
 
 /*
+ * An MTU raised after start: the ring's slots were sized for the old one, so longer frames are
+ * cut short and dropped as truncated. Said once, with the fix.
+ */
+static void check_mtu(struct mcr_ring *r, const struct nlmsghdr *nh)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	int len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
+	uint32_t mtu;
+
+	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type != IFLA_MTU || RTA_PAYLOAD(a) < sizeof(mtu))
+			continue;
+		memcpy(&mtu, RTA_DATA(a), sizeof(mtu));
+		if (mtu > r->ring_mtu && !r->said_mtu) {
+			r->said_mtu = true;
+			fprintf(stderr, "mcr: %s: MTU raised from %u to %u: frames over %u bytes are "
+				"dropped as truncated; restart mcr to size its ring for them\n",
+				r->cfg->ingress, r->ring_mtu, mtu, r->ring_mtu);
+		}
+	}
+}
+
+/*
+ * Link events were lost (ENOBUFS): ask for the ingress's state; the answer comes back as an
+ * RTM_NEWLINK like any event. A link gone answers with an error, which check_ingress sees.
+ */
+static void request_link(struct mcr_ring *r)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = r->ifindex },
+	};
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+	if (sendto(r->nl_fd, &req, sizeof(req), MSG_DONTWAIT, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) < 0)
+		fprintf(stderr, "mcr: %s: link events were lost and asking again failed: %s\n",
+			r->cfg->ingress, strerror(errno));
+}
+
+static void on_link(struct mcr_ring *r, int len);
+
+/*
+ * After ENOBUFS: read what is still queued (the answer would be dropped behind it), see that
+ * the ingress exists, and ask for its flags, which on_link() then reads like any event.
+ */
+static void relearn_link(struct mcr_ring *r)
+{
+	for (int i = 0; i < NL_DRAIN_MAX && !r->stop; i++) {
+		ssize_t n = recv(r->nl_fd, r->nl_buf, sizeof(r->nl_buf), MSG_DONTWAIT);
+
+		if (n > 0)
+			on_link(r, (int)n);
+		else if (n < 0 && errno != ENOBUFS && errno != EINTR)
+			break;
+	}
+	check_ingress(r);
+	if (!r->stop)
+		request_link(r);
+}
+
+/*
  * RTM_NEWLINK and RTM_DELLINK for the ingress. The kernel re-hooks the packet socket by itself
  * when the link comes back; the join is renewed in case the kernel forgot it.
  */
@@ -1342,6 +1412,7 @@ static void on_link(struct mcr_ring *r, int len)
 			ingress_gone(r);
 			return;
 		}
+		check_mtu(r, nh);
 		up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
 		if (up == r->link_up)
 			continue;
@@ -1461,7 +1532,7 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 		if (cqe->res > 0)
 			on_link(r, cqe->res);
 		else if (cqe->res == -ENOBUFS)	/* events were lost: look for ourselves */
-			check_ingress(r);
+			relearn_link(r);
 		else
 			return fail(MCR_EXIT_OSERR, "rtnetlink read: %s",
 				    strerror(cqe->res < 0 ? -cqe->res : EIO));
