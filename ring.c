@@ -153,6 +153,7 @@ struct mcr_ring {
 	bool resending;		/* queue_send() marks the send UD_RESENT_BIT */
 	uint32_t ring_mtu;	/* the ingress MTU the ring's slots were sized for */
 	bool said_mtu, said_losing;	/* each said once on stderr */
+	char losing_line[256];
 };
 
 static uint64_t now_ns(void)
@@ -380,6 +381,12 @@ static int open_ingress(struct mcr_ring *r)
 	 */
 	if (r->batch_max > r->frame_nr)
 		r->batch_max = r->frame_nr;
+	/* Made now: formatting it only when the ring overflows would grow memory then. */
+	snprintf(r->losing_line, sizeof(r->losing_line),
+		 "mcr: %s: the kernel dropped frames, the %u-frame ring was full (kernel_drops): "
+		 "mcr got no CPU in time; give it one (taskset, chrt -f), and stderr and "
+		 "--stats-file a place that never blocks (journal, tmpfs)\n", cfg->ingress,
+		 r->frame_nr);
 	r->map_len = (size_t)req.tp_block_size * req.tp_block_nr;
 	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
 		      r->pkt_fd, 0);
@@ -1267,11 +1274,43 @@ static enum mcr_verdict reassemble(struct mcr_ring *r, struct mcr_datagram *d)
 	return MCR_DROP_FRAGMENT;
 }
 
+/* The kernel's drops for want of ring room since the last read, added to kernel_drops. */
+static uint32_t collect_kernel_drops(struct mcr_ring *r)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+
+	/* Reading the kernel's counters resets them: add them up here. */
+	if (getsockopt(r->pkt_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+		return 0;
+	r->c.kernel_drops += st.tp_drops;
+	return st.tp_drops;
+}
+
+/*
+ * A ring found full (the slot before the head is ours too) may have cost frames: mcr was not
+ * there to take them in time. Counted in kernel_drops; said once, with what to change. One
+ * load per pass until then, a system call only when the ring was full.
+ */
+static void check_losing(struct mcr_ring *r)
+{
+	const struct tpacket2_hdr *last = frame_at(r, (r->head + r->frame_nr - 1) % r->frame_nr);
+
+	if (r->said_losing ||
+	    !(__atomic_load_n(&last->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) ||
+	    !collect_kernel_drops(r))
+		return;
+	r->said_losing = true;
+	if (write(STDERR_FILENO, r->losing_line, strlen(r->losing_line)) < 0)
+		return;	/* nowhere to say it */
+}
+
 /* Take the ready frames (up to a batch), parse and count each, queue the sends. */
 static void relay_pass(struct mcr_ring *r)
 {
 	const uint64_t count = r->cfg->count;
 
+	check_losing(r);
 	/*
 	 * A datagram rebuilt in this pass holds its slot until its sends complete, at the end of
 	 * the pass; after a backlog, 16 can complete in one. Stop there rather than refuse or
@@ -1654,12 +1693,7 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 
 const struct mcr_counters *ring_counters(struct mcr_ring *r)
 {
-	struct tpacket_stats st;
-	socklen_t len = sizeof(st);
-
-	/* Reading the kernel's counters resets them: add them up here. */
-	if (getsockopt(r->pkt_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
-		r->c.kernel_drops += st.tp_drops;
+	collect_kernel_drops(r);
 	r->c.tx_packets = r->c.tx_bytes = r->c.tx_errors = 0;
 	for (unsigned int o = 0; o < r->cfg->n_out; o++) {
 		r->c.tx_packets += r->c.out[o].tx_packets;

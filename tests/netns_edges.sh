@@ -30,7 +30,8 @@ stop_or_kill() {
 # slots (60) than a pass may take (64). mcr is stopped while a burst fills the ring; when it
 # runs again, one pass must not come round to the slots it already holds.
 test_ring_big_mtu() {
-	local name="MTU 65535: a full ring is relayed once, each datagram exactly once" n=200
+	local name="MTU 65535: a full ring is relayed once, each datagram once; drops said once"
+	local n=200
 	local relayed drops bad=
 	ip -n "$SND" link set s0 mtu 65535
 	ip -n "$RLY" link set r0 mtu 65535
@@ -52,6 +53,16 @@ test_ring_big_mtu() {
 	[ $((relayed + drops)) = $n ] || bad="$bad relayed+drops=$((relayed + drops))"
 	# The stop must really have filled the ring, or nothing was tested.
 	[ "$relayed" -ge 50 ] && [ "$drops" -gt 0 ] || bad="$bad not-filled:$relayed/$drops"
+	# The same again: the drops are said on stderr once, not once per burst.
+	receive rx "$RCV" 198.18.2.2:6000 "" -n $n -T 10 -w 2000 || bad="$bad receiver2"
+	kill -STOP "$MCR_PID"
+	ip netns exec "$SND" "$SEND" -d 239.0.0.1:5000 -I s0 -n $n -r 20000 -l 200 -s 2 >/dev/null
+	kill -CONT "$MCR_PID"
+	wait "$rx_PID"
+	[ "$(r rx dup)" = 0 ] || bad="$bad dup2=$(r rx dup)"
+	[ "$(grep -c 'the kernel dropped frames' "$WORK/mcr.log")" = 1 ] &&
+		grep -q '^mcr: r0: the kernel dropped frames, the 60-frame ring was full' \
+			"$WORK/mcr.log" || bad="$bad drops-said:$(grep -c 'dropped frames' "$WORK/mcr.log")"
 	stop_mcr
 	ip -n "$SND" link set s0 mtu 1500
 	ip -n "$RLY" link set r0 mtu 1500
