@@ -57,7 +57,9 @@
 #define URING_ENTRIES 1024
 #define URING_RESERVED 8	/* SQ entries kept for re-arming poll, signal and timer */
 #define GSO_SEGS_MAX 64		/* UDP_MAX_SEGMENTS before Linux 6.9 */
+#define GSO_RETRY_NS (5 * 1000000000ull)	/* GSO off after a failure: tried again after */
 #define ERRQUEUE_DRAIN_MAX 64	/* error-queue reads after a failed send, at most */
+#define REARM_MAX 8		/* failed completions in a row of one kind before exit 71 */
 #define NL_DRAIN_MAX 1024	/* rtnetlink reads after lost events: ~200 KiB of them, at most */
 #define SNDBUF_BYTES (4 << 20)
 #define CTRL_BYTES (CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int)))
@@ -92,6 +94,8 @@ struct out_sock {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	bool v6;
+	bool gso_kernel;	/* the kernel has UDP GSO: gso may come back once off */
+	uint64_t gso_retry_ns;	/* CLOCK_MONOTONIC when gso, switched off, is tried again */
 };
 
 /* Consecutive relayed datagrams of one size and DSCP: one send per destination. */
@@ -154,6 +158,7 @@ struct mcr_ring {
 	uint32_t ring_mtu;	/* the ingress MTU the ring's slots were sized for */
 	bool said_mtu, said_losing;	/* each said once on stderr */
 	char losing_line[256];
+	uint8_t rearm_failures[UD_DURATION + 1];	/* in a row, by user_data kind */
 };
 
 static uint64_t now_ns(void)
@@ -513,6 +518,20 @@ static bool has_ipv4_address(int fd, const char *ifname)
 	return ioctl(fd, SIOCGIFADDR, &ifr) == 0 || errno != EADDRNOTAVAIL;
 }
 
+/* The largest GSO segment: what the route's MTU holds whole, as the kernel knows it now. */
+static void read_gso_max(struct out_sock *s)
+{
+	int mtu = 0;
+	socklen_t len = sizeof(mtu);
+
+	if (s->connected && getsockopt(s->fd, s->v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+				       s->v6 ? IPV6_MTU : IP_MTU, &mtu, &len) == 0 &&
+	    mtu > (s->v6 ? 48 : 28))
+		s->gso_max = (uint32_t)mtu - (s->v6 ? 48 : 28);
+	else
+		s->gso_max = s->v6 ? 1452 : 1472;
+}
+
 /*
  * One connected UDP socket per destination: the route is looked up once, and a unicast peer's
  * ICMP port-unreachable comes back as ECONNREFUSED on that destination alone. A destination with
@@ -525,10 +544,9 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 	struct out_sock *s = &r->out[i];
 	const bool v6 = o->addr.family == AF_INET6, mc = ip_is_multicast(&o->addr);
 	const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-	int fd, one = 1, zero = 0, sndbuf = SNDBUF_BYTES, mtu = 0;
+	int fd, one = 1, zero = 0, sndbuf = SNDBUF_BYTES;
 	int hops = cfg->ttl == MCR_TTL_DEFAULT ? (mc ? 1 : -1) : cfg->ttl;
 	unsigned int ifindex = 0;
-	socklen_t len = sizeof(mtu);
 
 	fd = socket(o->addr.family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -598,12 +616,21 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 	}
 	/* UDP GSO (Linux 4.18) needs each segment to fit the route MTU whole. */
 	s->gso = setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
-	if (s->connected && getsockopt(fd, level, v6 ? IPV6_MTU : IP_MTU, &mtu, &len) == 0 &&
-	    mtu > (v6 ? 48 : 28))
-		s->gso_max = (uint32_t)mtu - (v6 ? 48 : 28);
-	else
-		s->gso_max = v6 ? 1452 : 1472;
+	s->gso_kernel = s->gso;
+	read_gso_max(s);
 	return 0;
+}
+
+/*
+ * GSO switched off by a failed GSO send comes back GSO_RETRY_NS later, with the route's MTU read
+ * again: the path may allow it by then, and if not one send falls back to singles again.
+ */
+static void retry_gso(struct out_sock *s)
+{
+	if (s->gso || !s->gso_kernel || now_ns() < s->gso_retry_ns)
+		return;
+	read_gso_max(s);
+	s->gso = true;
 }
 
 /* Link events for the ingress: down, up again (renew the join), deleted (exit 66). */
@@ -1177,7 +1204,9 @@ static void queue_singles(struct mcr_ring *r, unsigned int o, unsigned int first
 static void queue_pass(struct mcr_ring *r)
 {
 	for (unsigned int o = 0; o < r->cfg->n_out; o++) {
-		const struct out_sock *s = &r->out[o];
+		struct out_sock *s = &r->out[o];
+
+		retry_gso(s);
 
 		for (unsigned int k = 0; k < r->n_runs; k++) {
 			const struct run *run = &r->runs[k];
@@ -1515,6 +1544,7 @@ static void on_send(struct mcr_ring *r, uint64_t ud, int res)
 	/* The route's MTU shrank under a GSO send, or the path cannot segment: send singly. */
 	if (UD_GSO(ud) && (res == -EINVAL || res == -EMSGSIZE || res == -EIO)) {
 		r->out[o].gso = false;
+		r->out[o].gso_retry_ns = now_ns() + GSO_RETRY_NS;
 		queue_singles(r, o, UD_FIRST(ud), n);
 		return;
 	}
@@ -1535,6 +1565,15 @@ static void on_send(struct mcr_ring *r, uint64_t ud, int res)
 	oc->tx_errors += n;
 }
 
+/*
+ * A poll, read or timeout that completed with an error (-ECANCELED, -ENOMEM, -EINTR: the kernel's
+ * trouble, not the stream's) is armed again; REARM_MAX failures in a row end the run.
+ */
+static bool rearm_failed(struct mcr_ring *r, unsigned int kind)
+{
+	return ++r->rearm_failures[kind] >= REARM_MAX;
+}
+
 static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
@@ -1549,32 +1588,42 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 			r->poll_multishot = false;	/* before Linux 5.13 */
 			more = false;
 		} else if (cqe->res < 0) {
-			return fail(MCR_EXIT_OSERR, "poll %s: %s", r->cfg->ingress,
-				    strerror(-cqe->res));
-		} else if (cqe->res & POLLERR) {
-			check_ingress(r);
+			if (rearm_failed(r, UD_POLL))
+				return fail(MCR_EXIT_OSERR, "poll %s: %s (%u times in a row)",
+					    r->cfg->ingress, strerror(-cqe->res), REARM_MAX);
+			more = false;
+		} else {
+			r->rearm_failures[UD_POLL] = 0;
+			if (cqe->res & POLLERR)
+				check_ingress(r);
 		}
 		if (!more)
 			arm_poll(r);
 		break;
 	case UD_SIGNAL:
-		if (cqe->res != sizeof(r->siginfo))
-			return fail(MCR_EXIT_OSERR, "signalfd read: %s",
-				    strerror(cqe->res < 0 ? -cqe->res : EIO));
-		if (r->siginfo.ssi_signo == SIGUSR1)
-			r->stats_due = true;
-		else
-			r->stop = true;
+		if (cqe->res != sizeof(r->siginfo)) {
+			if (rearm_failed(r, UD_SIGNAL))
+				return fail(MCR_EXIT_OSERR, "signalfd read: %s (%u times in a row)",
+					    strerror(cqe->res < 0 ? -cqe->res : EIO), REARM_MAX);
+		} else {
+			r->rearm_failures[UD_SIGNAL] = 0;
+			if (r->siginfo.ssi_signo == SIGUSR1)
+				r->stats_due = true;
+			else
+				r->stop = true;
+		}
 		arm_signal(r);
 		break;
 	case UD_LINK:
-		if (cqe->res > 0)
+		if (cqe->res > 0) {
+			r->rearm_failures[UD_LINK] = 0;
 			on_link(r, cqe->res);
-		else if (cqe->res == -ENOBUFS)	/* events were lost: look for ourselves */
+		} else if (cqe->res == -ENOBUFS) {	/* events were lost: look for ourselves */
 			relearn_link(r);
-		else
-			return fail(MCR_EXIT_OSERR, "rtnetlink read: %s",
-				    strerror(cqe->res < 0 ? -cqe->res : EIO));
+		} else if (rearm_failed(r, UD_LINK)) {
+			return fail(MCR_EXIT_OSERR, "rtnetlink read: %s (%u times in a row)",
+				    strerror(cqe->res < 0 ? -cqe->res : EIO), REARM_MAX);
+		}
 		if (!r->stop)
 			arm_link(r);
 		break;
@@ -1586,19 +1635,28 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 			arm_reasm(r);
 		break;
 	case UD_TIMER:
-		if (cqe->res != sizeof(r->timer_ticks))
-			return fail(MCR_EXIT_OSERR, "timerfd read: %s",
-				    strerror(cqe->res < 0 ? -cqe->res : EIO));
-		if (r->cfg->stats_interval_ms)
-			r->stats_due = true;
-		else
-			r->file_due = true;
+		if (cqe->res != sizeof(r->timer_ticks)) {
+			if (rearm_failed(r, UD_TIMER))
+				return fail(MCR_EXIT_OSERR, "timerfd read: %s (%u times in a row)",
+					    strerror(cqe->res < 0 ? -cqe->res : EIO), REARM_MAX);
+		} else {
+			r->rearm_failures[UD_TIMER] = 0;
+			if (r->cfg->stats_interval_ms)
+				r->stats_due = true;
+			else
+				r->file_due = true;
+		}
 		arm_timer(r);
 		break;
 	case UD_DURATION:
-		if (cqe->res != -ETIME)
-			return fail(MCR_EXIT_OSERR, "--duration timeout: %s", strerror(-cqe->res));
-		r->stop = true;
+		if (cqe->res == -ETIME) {
+			r->stop = true;
+		} else if (rearm_failed(r, UD_DURATION)) {
+			return fail(MCR_EXIT_OSERR, "--duration timeout: %s (%u times in a row)",
+				    strerror(-cqe->res), REARM_MAX);
+		} else {
+			arm_duration(r);	/* absolute: the run ends when it was to end */
+		}
 		break;
 	}
 	return 0;

@@ -11,6 +11,11 @@ $(TEST_TOOLS): tests/%: tests/%.c tests/payload.h tests/addr.h
 	$(CC) $(TEST_TOOLS_CFLAGS) -o $@ $<
 tests/inject tests/inject6: tests/frame.h
 
+# A preloaded library: fault injection into mcr_asan's io_uring completions.
+TEST_TOOLS += tests/cqefault.so
+tests/cqefault.so: tests/cqefault.c
+	$(CC) $(TEST_TOOLS_CFLAGS) -shared -fPIC -o $@ $< -ldl
+
 .PHONY: test-tools
 test-tools: $(TEST_TOOLS)
 
