@@ -195,7 +195,8 @@ static int errno_exit(int e)
 /* What to do about EACCES from connect or a join, as a parenthesis; "" for other errors. */
 static const char *prohibited_hint(int e)
 {
-	return e == EACCES ? " (a prohibit route or policy refuses it; ip route get shows which)" : "";
+	return e == EACCES ? " (a prohibit route or policy refuses it; ip route get shows which)" :
+			     "";
 }
 
 /*
@@ -852,8 +853,8 @@ static int lookup_user(const char *spec, uid_t *uid, gid_t *gid)
 	if (f)
 		fclose(f);
 	if (found == MCR_PASSWD_BAD)
-		return fail(MCR_EXIT_USAGE, "--user %s: its /etc/passwd entry does not hold numeric "
-			    "ids in seven fields (see passwd(5)); give UID:GID", spec);
+		return fail(MCR_EXIT_USAGE, "--user %s: its /etc/passwd entry does not hold "
+			    "numeric ids in seven fields (see passwd(5)); give UID:GID", spec);
 	if (found == MCR_PASSWD_OTHER && !parse_user_ids(spec, &u, &g))
 		return fail(MCR_EXIT_USAGE, "--user %s: no such user in /etc/passwd (give UID:GID)",
 			    spec);
@@ -891,8 +892,8 @@ static int drop_privileges(struct mcr_ring *r)
 		if (ret)
 			return ret;
 		if (uid != 0 && gid == 0)
-			return fail(MCR_EXIT_USAGE, "--user %s: group 0 is root's; give a user with "
-				    "another group, or UID:GID", user);
+			return fail(MCR_EXIT_USAGE, "--user %s: group 0 is root's; give a user "
+				    "with another group, or UID:GID", user);
 		if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
 			return fail(MCR_EXIT_NOPERM, "--user %s: %s (switching users needs root)",
 				    user, strerror(errno));
@@ -1412,8 +1413,8 @@ static void check_mtu(struct mcr_ring *r, const struct nlmsghdr *nh)
 		memcpy(&mtu, RTA_DATA(a), sizeof(mtu));
 		if (mtu > r->ring_mtu && !r->said_mtu) {
 			r->said_mtu = true;
-			fprintf(stderr, "mcr: %s: MTU raised from %u to %u: frames over %u bytes are "
-				"dropped as truncated; restart mcr to size its ring for them\n",
+			fprintf(stderr, "mcr: %s: MTU raised from %u to %u: frames over %u bytes "
+				"are dropped as truncated; restart mcr to size its ring for them\n",
 				r->cfg->ingress, r->ring_mtu, mtu, r->ring_mtu);
 		}
 	}
@@ -1522,8 +1523,8 @@ static bool drain_errors(int fd, int e)
 			    c->cmsg_len < CMSG_LEN(sizeof(ee)))
 				continue;
 			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-			if ((ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6) &&
-			    (int)ee.ee_errno == e)
+			if ((ee.ee_origin == SO_EE_ORIGIN_ICMP ||
+			     ee.ee_origin == SO_EE_ORIGIN_ICMP6) && (int)ee.ee_errno == e)
 				icmp = true;
 		}
 	}

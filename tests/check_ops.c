@@ -292,7 +292,8 @@ static const struct {
 	  MCR_PASSWD_MATCH, 65534, 65534 },
 	/* Empty password and GECOS: splitting with strtok took "/home/svc" for the gid, so 0. */
 	{ "svc::1001:1002::/home/svc:/bin/sh\n", "svc", MCR_PASSWD_MATCH, 1001, 1002 },
-	{ "svc:x:1001:1002:::", "svc", MCR_PASSWD_MATCH, 1001, 1002 },	/* no newline at EOF */
+	/* No newline at the end of the file. */
+	{ "svc:x:1001:1002:::", "svc", MCR_PASSWD_MATCH, 1001, 1002 },
 	{ "svc:x:4294967294:0:::\n", "svc", MCR_PASSWD_MATCH, 4294967294u, 0 },
 	{ "svc:x:1001::x:/h:/s\n", "svc", MCR_PASSWD_BAD, 0, 0 },	/* empty gid */
 	{ "svc:x::1002:x:/h:/s\n", "svc", MCR_PASSWD_BAD, 0, 0 },	/* empty uid */
@@ -359,7 +360,8 @@ static Suite *user_suite(void)
 	Suite *s = suite_create("user");
 	TCase *tc = tcase_create("--user");
 
-	tcase_add_loop_test(tc, test_passwd_line, 0, sizeof(passwd_lines) / sizeof(passwd_lines[0]));
+	tcase_add_loop_test(tc, test_passwd_line, 0,
+			    sizeof(passwd_lines) / sizeof(passwd_lines[0]));
 	tcase_add_loop_test(tc, test_user_ids, 0, sizeof(user_ids) / sizeof(user_ids[0]));
 	suite_add_tcase(s, tc);
 	return s;
