@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mcr.h"
@@ -20,6 +21,7 @@
 #define STATS_SCHEMA 1		/* of the JSON counters; mcr(1) says when it changes */
 #define LINE_BYTES 16384	/* a counter line: 16 destinations, rates, escaped names */
 #define PROM_BYTES 65536	/* the Prometheus file: 16 destinations' samples, each labelled */
+#define STATS_FILE_MODE 0644	/* counters only: exporters of other users read them */
 
 static const char usage_text[] =
 	"usage: mcr -i IFACE -g GROUP:PORT [-s SOURCE] -o DEST:PORT[@IFACE] [-o ...]\n"
@@ -66,7 +68,8 @@ static const char usage_text[] =
 	"      --report-interval SECS send a membership report for GROUP on IFACE every\n"
 	"                             SECS (IGMP or MLD, the kernel's version): keeps\n"
 	"                             snooping switches sending where no querier runs\n"
-	"  -u, --user USER|UID:GID    become USER once the sockets are open\n"
+	"  -u, --user USER|UID:GID    become USER once the sockets are open (started as\n"
+	"                             root, 65534:65534 unless given; root keeps root)\n"
 	"      --busy-poll USEC       spin up to USEC for the next frame before sleeping:\n"
 	"                             lower latency for sparse streams, for a busy CPU\n"
 	"      --coalesce USEC        hold a datagram up to USEC (or 500us, 2ms; at most\n"
@@ -79,8 +82,9 @@ static const char usage_text[] =
 	"\n"
 	"SIGUSR1 prints the counters on stderr; SIGINT and SIGTERM print them and exit 0;\n"
 	"SIGHUP is ignored. Exit status: 0 done, 64 usage, 66 no such interface,\n"
-	"69 io_uring unavailable, 71 system error, 73 stats file not writable,\n"
-	"75 stream stalled (--stall-action exit), 77 CAP_NET_RAW missing. See mcr(1).\n";
+	"68 a prohibit route refuses a destination or the group, 69 io_uring unavailable,\n"
+	"71 system error, 73 stats file not writable, 75 stream stalled (--stall-action\n"
+	"exit), 77 CAP_NET_RAW missing. See mcr(1).\n";
 
 static int usage(int code)
 {
@@ -498,10 +502,20 @@ static int write_stats_file(const struct mcr_config *cfg, const struct mcr_count
 	int fd, e = 0;
 
 	*prev = *c;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", cfg->stats_file);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/*
+	 * A new file of an unguessable name, created here or not at all (O_EXCL: no FIFO, symlink
+	 * or foreign file planted beside the stats file is ever opened), readable by exporters.
+	 */
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", cfg->stats_file);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return errno;
+	if (fchmod(fd, STATS_FILE_MODE) < 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		return e;
+	}
 	w = write(fd, line, n);
 	if (w < 0)
 		e = errno;
@@ -579,12 +593,16 @@ int main(int argc, char *argv[])
 	line_prev = file_prev = *ring_counters(r);
 	/* The file exists once mcr is ready, so a reader never finds it missing. */
 	if (cfg.stats_file) {
-		int e = write_stats_file(&cfg, &file_prev, &file_prev, "stats");
+		struct stat st;
+		/* Said as such, not as the directory beside it that may not be writable. */
+		int e = stat(cfg.stats_file, &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR :
+			write_stats_file(&cfg, &file_prev, &file_prev, "stats");
 
 		if (e) {
-			fprintf(stderr, "mcr: --stats-file %s: %s (mcr writes %s.tmp and renames "
-				"it: the directory must exist and be writable)\n", cfg.stats_file,
-				strerror(e), cfg.stats_file);
+			fprintf(stderr, "mcr: --stats-file %s: %s (mcr writes %s.XXXXXX and "
+				"renames it, as uid %u: the directory must exist and be writable "
+				"by it; see --user)\n", cfg.stats_file, strerror(e), cfg.stats_file,
+				(unsigned int)geteuid());
 			ring_close(r);
 			return MCR_EXIT_CANTCREAT;
 		}

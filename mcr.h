@@ -39,6 +39,7 @@ enum mcr_exit {
 	MCR_EXIT_NOPERM = 77,	/* EX_NOPERM: CAP_NET_RAW missing */
 	MCR_EXIT_CANTCREAT = 73,	/* EX_CANTCREAT: --stats-file cannot be written */
 	MCR_EXIT_STALLED = 75,	/* EX_TEMPFAIL: the stream stalled (--stall-action exit) */
+	MCR_EXIT_NOHOST = 68,	/* EX_NOHOST: a prohibit route or policy refuses -o or -g */
 };
 
 /* An IP address of either family, in network byte order. */
@@ -111,6 +112,18 @@ const char *dscp_name(int dscp);	/* "ef", "af41", ... or NULL */
 int format_ip(const struct mcr_ip *ip, char *buf, size_t len);
 bool ip_is_multicast(const struct mcr_ip *ip);
 bool ip_equal(const struct mcr_ip *a, const struct mcr_ip *b);
+
+/*
+ * --user: one line of /etc/passwd (passwd(5): seven fields, any of them empty, split at every
+ * colon), read exactly. MCR_PASSWD_BAD: the line is name's but its ids are not numbers.
+ */
+enum mcr_passwd { MCR_PASSWD_OTHER, MCR_PASSWD_MATCH, MCR_PASSWD_BAD };
+#define MCR_ID_MAX 0xfffffffeu	/* uid_t and gid_t: (uid_t)-1 means "unchanged" to setuid */
+#define MCR_NOBODY_ID 65534u	/* nobody and nogroup: whom root becomes without --user */
+enum mcr_passwd parse_passwd_line(const char *line, const char *name, uint32_t *uid,
+				  uint32_t *gid);
+/* "UID:GID", or "UID" for both; false when spec is not numbers alone. */
+bool parse_user_ids(const char *spec, uint32_t *uid, uint32_t *gid);
 
 /* The link layer a captured frame starts with. */
 enum mcr_link { MCR_LINK_ETHER, MCR_LINK_NONE };

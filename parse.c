@@ -95,6 +95,57 @@ static long long parse_num(const char *s, long long min, long long max)
 	return v < min || v > max ? -1 : v;
 }
 
+/* A decimal id of n bytes at s, up to MCR_ID_MAX; false for "", a sign or any other byte. */
+static bool parse_id(const char *s, size_t n, uint32_t *id)
+{
+	uint64_t v = 0;
+
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v > MCR_ID_MAX)
+			return false;
+	}
+	*id = (uint32_t)v;
+	return true;
+}
+
+enum mcr_passwd parse_passwd_line(const char *line, const char *name, uint32_t *uid,
+				  uint32_t *gid)
+{
+	const char *end = line + strcspn(line, "\n"), *field[7], *p = line;
+	size_t len[7], colons = 0;
+
+	for (const char *c = line; c < end; c++)
+		colons += *c == ':';
+	/* Every colon ends a field, so "a::1" is three fields, the second empty. */
+	for (size_t i = 0; i < 7; i++) {
+		const char *colon = memchr(p, ':', (size_t)(end - p));
+
+		field[i] = p;
+		len[i] = (size_t)((colon ? colon : end) - p);
+		p = colon ? colon + 1 : end;
+	}
+	if (!len[0] || len[0] != strlen(name) || memcmp(field[0], name, len[0]))
+		return MCR_PASSWD_OTHER;
+	if (colons != 6 || !parse_id(field[2], len[2], uid) || !parse_id(field[3], len[3], gid))
+		return MCR_PASSWD_BAD;
+	return MCR_PASSWD_MATCH;
+}
+
+bool parse_user_ids(const char *spec, uint32_t *uid, uint32_t *gid)
+{
+	const char *colon = strchr(spec, ':');
+
+	if (!colon)
+		return parse_id(spec, strlen(spec), uid) && parse_id(spec, strlen(spec), gid);
+	return parse_id(spec, (size_t)(colon - spec), uid) &&
+	       parse_id(colon + 1, strlen(colon + 1), gid);
+}
+
 int parse_dscp(const char *s)
 {
 	for (size_t i = 0; i < sizeof(dscp_names) / sizeof(dscp_names[0]); i++)

@@ -11,6 +11,7 @@
 #include <ifaddrs.h>
 #include <inttypes.h>
 #include <linux/capability.h>
+#include <linux/errqueue.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <net/if_arp.h>
@@ -61,7 +62,10 @@
 #define URING_ENTRIES 1024
 #define URING_RESERVED 8	/* SQ entries kept for re-arming poll, signal and timer */
 #define GSO_SEGS_MAX 64		/* UDP_MAX_SEGMENTS before Linux 6.9 */
+#define GSO_RETRY_NS (5 * 1000000000ull)	/* GSO off after a failure: tried again after */
 #define ERRQUEUE_DRAIN_MAX 64	/* error-queue reads after a failed send, at most */
+#define REARM_MAX 8		/* failed completions in a row of one kind before exit 71 */
+#define NL_DRAIN_MAX 1024	/* rtnetlink reads after lost events: ~200 KiB of them, at most */
 #define SNDBUF_BYTES (4 << 20)
 #define CTRL_BYTES (CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int)))
 #define PROBE_OPS 256		/* io_uring operations the probe has room for */
@@ -91,6 +95,8 @@ enum ud_kind {
 #define UD_GSO(ud) ((unsigned int)((ud) >> 40) & 1)
 #define UD_N(ud) ((unsigned int)((ud) >> 16) & 0xffff)
 #define UD_FIRST(ud) ((unsigned int)(ud) & 0xffff)
+#define UD_RESENT_BIT ((uint64_t)1 << 32)	/* a send again after a stale socket error */
+#define UD_RESENT(ud) ((ud) & UD_RESENT_BIT)
 
 /* Registered file slots. */
 enum { FILE_INGRESS, FILE_OUT0 };
@@ -103,6 +109,8 @@ struct out_sock {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	bool v6;
+	bool gso_kernel;	/* the kernel has UDP GSO: gso may come back once off */
+	uint64_t gso_retry_ns;	/* CLOCK_MONOTONIC when gso, switched off, is tried again */
 };
 
 /* Consecutive relayed datagrams of one size and DSCP: one send per destination. */
@@ -183,6 +191,12 @@ struct mcr_ring {
 	int report_fd;
 	int forced_version;	/* force_igmp_version or force_mld_version at start, 0 for none */
 	struct __kernel_timespec report_tick;
+	bool notify_connected;	/* NOTIFY_SOCKET was there at start: send() needs no path */
+	bool resending;		/* queue_send() marks the send UD_RESENT_BIT */
+	uint32_t ring_mtu;	/* the ingress MTU the ring's slots were sized for */
+	bool said_mtu, said_losing;	/* each said once on stderr */
+	char losing_line[256];
+	uint8_t rearm_failures[UD_REPORT + 1];	/* in a row, by user_data kind */
 };
 
 static uint64_t now_ns(void)
@@ -207,9 +221,20 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
+/*
+ * EPERM is a missing capability (SO_BINDTODEVICE); EACCES from connect or a join is a route of
+ * type prohibit or a policy: no privilege would help, and it may be lifted while we wait.
+ */
 static int errno_exit(int e)
 {
-	return e == EPERM || e == EACCES ? MCR_EXIT_NOPERM : MCR_EXIT_OSERR;
+	return e == EPERM ? MCR_EXIT_NOPERM : e == EACCES ? MCR_EXIT_NOHOST : MCR_EXIT_OSERR;
+}
+
+/* What to do about EACCES from connect or a join, as a parenthesis; "" for other errors. */
+static const char *prohibited_hint(int e)
+{
+	return e == EACCES ? " (a prohibit route or policy refuses it; ip route get shows which)" :
+			     "";
 }
 
 /*
@@ -390,7 +415,7 @@ static int open_ingress(struct mcr_ring *r)
 	const struct mcr_config *cfg = r->cfg;
 	struct tpacket_req req = { 0 };
 	struct sockaddr_ll sll = { 0 };
-	uint32_t mtu, block;
+	uint32_t mtu, block, page;
 	int one = 1, ver = TPACKET_V2, ret;
 
 	r->pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -415,10 +440,13 @@ static int open_ingress(struct mcr_ring *r)
 	setsockopt(r->pkt_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 
 	/* Room for the header, the largest frame the MTU allows and one in-band VLAN tag. */
+	r->ring_mtu = mtu;
 	r->frame_size = TPACKET_ALIGN(TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + mtu + 4 + 14);
-	block = RING_BLOCK_BYTES;
+	/* A block is a whole number of pages: 4 KiB here, 16 or 64 KiB on some arm64 and ppc64. */
+	page = (uint32_t)sysconf(_SC_PAGESIZE);
+	block = RING_BLOCK_BYTES > page ? RING_BLOCK_BYTES : page;
 	if (block < r->frame_size)
-		block = (r->frame_size + 4095) & ~4095u;
+		block = (r->frame_size + page - 1) / page * page;
 	req.tp_block_size = block;
 	req.tp_block_nr = RING_BYTES / block ? RING_BYTES / block : 1;
 	req.tp_frame_size = r->frame_size;
@@ -429,6 +457,18 @@ static int open_ingress(struct mcr_ring *r)
 		return fail(MCR_EXIT_OSERR, "PACKET_RX_RING of %u frames: %s", req.tp_frame_nr,
 			    strerror(errno));
 	r->frame_nr = req.tp_frame_nr;
+	/*
+	 * A pass holds its frames until its sends complete: one that took more than the ring has
+	 * (60 frames at lo's 65536-byte MTU) would come round to frames it still holds.
+	 */
+	if (r->batch_max > r->frame_nr)
+		r->batch_max = r->frame_nr;
+	/* Made now: formatting it only when the ring overflows would grow memory then. */
+	snprintf(r->losing_line, sizeof(r->losing_line),
+		 "mcr: %s: the kernel dropped frames, the %u-frame ring was full (kernel_drops): "
+		 "mcr got no CPU in time; give it one (taskset, chrt -f), and stderr and "
+		 "--stats-file a place that never blocks (journal, tmpfs)\n", cfg->ingress,
+		 r->frame_nr);
 	r->map_len = (size_t)req.tp_block_size * req.tp_block_nr;
 	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
 		      r->pkt_fd, 0);
@@ -503,6 +543,9 @@ static int join_group(struct mcr_ring *r)
 	setsockopt(r->join_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (join(r) < 0) {
 		format_ip(&cfg->group, group, sizeof(group));
+		if (errno == EACCES)
+			return fail(MCR_EXIT_NOHOST, "join %s on %s: %s%s", group, cfg->ingress,
+				    strerror(errno), prohibited_hint(errno));
 		return fail(errno_exit(errno), "join %s on %s: %s (try --no-join where the network "
 			    "floods multicast)", group, cfg->ingress, strerror(errno));
 	}
@@ -621,6 +664,20 @@ static int check_src_port(const struct mcr_config *cfg)
 	return ret;
 }
 
+/* The largest GSO segment: what the route's MTU holds whole, as the kernel knows it now. */
+static void read_gso_max(struct out_sock *s)
+{
+	int mtu = 0;
+	socklen_t len = sizeof(mtu);
+
+	if (s->connected && getsockopt(s->fd, s->v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+				       s->v6 ? IPV6_MTU : IP_MTU, &mtu, &len) == 0 &&
+	    mtu > (s->v6 ? 48 : 28))
+		s->gso_max = (uint32_t)mtu - (s->v6 ? 48 : 28);
+	else
+		s->gso_max = s->v6 ? 1452 : 1472;
+}
+
 /*
  * One connected UDP socket per destination: the route is looked up once, and a unicast peer's
  * ICMP port-unreachable comes back as ECONNREFUSED on that destination alone. A destination with
@@ -633,10 +690,9 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 	struct out_sock *s = &r->out[i];
 	const bool v6 = o->addr.family == AF_INET6, mc = ip_is_multicast(&o->addr);
 	const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-	int fd, one = 1, zero = 0, sndbuf = SNDBUF_BYTES, mtu = 0;
+	int fd, one = 1, zero = 0, sndbuf = SNDBUF_BYTES;
 	int hops = cfg->ttl == MCR_TTL_DEFAULT ? (mc ? 1 : -1) : cfg->ttl;
 	unsigned int ifindex = 0;
-	socklen_t len = sizeof(mtu);
 
 	fd = socket(o->addr.family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -707,15 +763,13 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 		fprintf(stderr, "mcr: -o %s: %s for now; sending anyway, it starts when a route "
 			"appears\n", o->text, strerror(errno));
 	} else {
-		return fail(errno_exit(errno), "-o %s: connect: %s", o->text, strerror(errno));
+		return fail(errno_exit(errno), "-o %s: connect: %s%s", o->text, strerror(errno),
+			    prohibited_hint(errno));
 	}
 	/* UDP GSO (Linux 4.18) needs each segment to fit the route MTU whole. */
 	s->gso = setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
-	if (s->connected && getsockopt(fd, level, v6 ? IPV6_MTU : IP_MTU, &mtu, &len) == 0 &&
-	    mtu > (v6 ? 48 : 28))
-		s->gso_max = (uint32_t)mtu - (v6 ? 48 : 28);
-	else
-		s->gso_max = v6 ? 1452 : 1472;
+	s->gso_kernel = s->gso;
+	read_gso_max(s);
 	return 0;
 }
 
@@ -1011,6 +1065,18 @@ static void send_report(struct mcr_ring *r)
 		r->c.report_errors++;
 }
 
+/*
+ * GSO switched off by a failed GSO send comes back GSO_RETRY_NS later, with the route's MTU read
+ * again: the path may allow it by then, and if not one send falls back to singles again.
+ */
+static void retry_gso(struct out_sock *s)
+{
+	if (s->gso || !s->gso_kernel || now_ns() < s->gso_retry_ns)
+		return;
+	read_gso_max(s);
+	s->gso = true;
+}
+
 /* Link events for the ingress: down, up again (renew the join), deleted (exit 66). */
 static int open_netlink(struct mcr_ring *r)
 {
@@ -1218,35 +1284,34 @@ static int open_uring(struct mcr_ring *r)
 }
 
 /*
- * --user: a name from /etc/passwd (read here rather than through NSS, which a static binary
- * cannot load), or UID[:GID] in numbers.
+ * --user: a name from /etc/passwd, or UID[:GID] in numbers. The file is read here, parsed
+ * exactly by parse_passwd_line(): getpwnam_r in a static binary cannot load NSS modules, so it
+ * would see files-backed users only anyway, and glibc warns that it needs its own shared
+ * libraries at run time. Returns 0, or the exit status after one line.
  */
 static int lookup_user(const char *spec, uid_t *uid, gid_t *gid)
 {
-	char line[1024];
-	FILE *f;
+	enum mcr_passwd found = MCR_PASSWD_OTHER;
+	uint32_t u = 0, g = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/etc/passwd", "re");
 
-	if (sscanf(spec, "%u:%u", uid, gid) == 2)
-		return 0;
-	f = fopen("/etc/passwd", "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *name = strtok(line, ":"), *pw = strtok(NULL, ":");
-		char *u = strtok(NULL, ":"), *g = strtok(NULL, ":");
-
-		if (name && pw && u && g && !strcmp(name, spec)) {
-			*uid = (uid_t)strtoul(u, NULL, 10);
-			*gid = (gid_t)strtoul(g, NULL, 10);
-			fclose(f);
-			return 0;
-		}
-	}
+	/* getline: a line longer than any buffer must not be read as two. */
+	while (f && found == MCR_PASSWD_OTHER && getline(&line, &cap, f) >= 0)
+		found = parse_passwd_line(line, spec, &u, &g);
+	free(line);
 	if (f)
 		fclose(f);
-	if (strspn(spec, "0123456789") == strlen(spec)) {
-		*uid = *gid = (uid_t)strtoul(spec, NULL, 10);
-		return 0;
-	}
-	return -1;
+	if (found == MCR_PASSWD_BAD)
+		return fail(MCR_EXIT_USAGE, "--user %s: its /etc/passwd entry does not hold "
+			    "numeric ids in seven fields (see passwd(5)); give UID:GID", spec);
+	if (found == MCR_PASSWD_OTHER && !parse_user_ids(spec, &u, &g))
+		return fail(MCR_EXIT_USAGE, "--user %s: no such user in /etc/passwd (give UID:GID)",
+			    spec);
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return 0;
 }
 
 /*
@@ -1259,17 +1324,27 @@ static int drop_privileges(struct mcr_ring *r)
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2] = { { 0 } };
 	const char *user = r->cfg->user;
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = MCR_NOBODY_ID;
+	gid_t gid = MCR_NOBODY_ID;
+	int ret;
 
 	/* Best effort: without CAP_SETPCAP the bounding set stays, but nothing is left in it to use. */
 	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
 		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/*
+	 * Root without --user becomes nobody: with no capability left, uid 0 still owns every
+	 * root-owned file, which a bug in the relay would then reach. --user root keeps it.
+	 */
+	if (!user[0] && getuid() == 0)
+		user = "65534:65534";
 	if (user[0]) {
-		if (lookup_user(user, &uid, &gid) < 0)
-			return fail(MCR_EXIT_USAGE, "--user %s: no such user in /etc/passwd (give "
-				    "UID:GID)", user);
+		ret = lookup_user(user, &uid, &gid);
+		if (ret)
+			return ret;
+		if (uid != 0 && gid == 0)
+			return fail(MCR_EXIT_USAGE, "--user %s: group 0 is root's; give a user "
+				    "with another group, or UID:GID", user);
 		if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
 			return fail(MCR_EXIT_NOPERM, "--user %s: %s (switching users needs root)",
 				    user, strerror(errno));
@@ -1323,6 +1398,12 @@ static int open_notify(struct mcr_ring *r)
 	r->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (r->notify_fd < 0)
 		return fail(MCR_EXIT_OSERR, "NOTIFY_SOCKET: socket: %s", strerror(errno));
+	/*
+	 * Connected now, while mcr may still write to a socket path that the user it becomes may
+	 * not; with nobody listening yet, each message tries the path again.
+	 */
+	r->notify_connected = connect(r->notify_fd, (const struct sockaddr *)&r->notify_addr,
+				      r->notify_len) == 0;
 	return 0;
 }
 
@@ -1331,8 +1412,9 @@ static void notify(struct mcr_ring *r, const char *msg)
 {
 	if (r->notify_fd < 0)
 		return;
-	if (sendto(r->notify_fd, msg, strlen(msg), MSG_NOSIGNAL,
-		   (const struct sockaddr *)&r->notify_addr, r->notify_len) < 0)
+	if ((r->notify_connected ? send(r->notify_fd, msg, strlen(msg), MSG_NOSIGNAL) :
+	     sendto(r->notify_fd, msg, strlen(msg), MSG_NOSIGNAL,
+		    (const struct sockaddr *)&r->notify_addr, r->notify_len)) < 0)
 		fprintf(stderr, "mcr: NOTIFY_SOCKET=%s: %.*s not sent: %s\n",
 			getenv("NOTIFY_SOCKET"), (int)strcspn(msg, "\n"), msg, strerror(errno));
 }
@@ -1589,7 +1671,8 @@ static void queue_send(struct mcr_ring *r, unsigned int o, unsigned int first, u
 	/* MSG_DONTWAIT: a full socket buffer fails this send now rather than holding the pass. */
 	io_uring_prep_sendmsg(sqe, FILE_OUT0 + (int)o, m, MSG_DONTWAIT);
 	sqe->flags |= IOSQE_FIXED_FILE;
-	io_uring_sqe_set_data64(sqe, UD_SEND_OF(o, n > 1, n, first));
+	io_uring_sqe_set_data64(sqe, UD_SEND_OF(o, n > 1, n, first) |
+				(r->resending ? UD_RESENT_BIT : 0));
 	r->inflight++;
 }
 
@@ -1602,7 +1685,9 @@ static void queue_singles(struct mcr_ring *r, unsigned int o, unsigned int first
 static void queue_pass(struct mcr_ring *r)
 {
 	for (unsigned int o = 0; o < r->cfg->n_out; o++) {
-		const struct out_sock *s = &r->out[o];
+		struct out_sock *s = &r->out[o];
+
+		retry_gso(s);
 
 		for (unsigned int k = 0; k < r->n_runs; k++) {
 			const struct run *run = &r->runs[k];
@@ -1833,11 +1918,43 @@ static enum mcr_verdict reassemble(struct mcr_ring *r, struct mcr_datagram *d)
 	return MCR_DROP_FRAGMENT;
 }
 
+/* The kernel's drops for want of ring room since the last read, added to kernel_drops. */
+static uint32_t collect_kernel_drops(struct mcr_ring *r)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+
+	/* Reading the kernel's counters resets them: add them up here. */
+	if (getsockopt(r->pkt_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+		return 0;
+	r->c.kernel_drops += st.tp_drops;
+	return st.tp_drops;
+}
+
+/*
+ * A ring found full (the slot before the head is ours too) may have cost frames: mcr was not
+ * there to take them in time. Counted in kernel_drops; said once, with what to change. One
+ * load per pass until then, a system call only when the ring was full.
+ */
+static void check_losing(struct mcr_ring *r)
+{
+	const struct tpacket2_hdr *last = frame_at(r, (r->head + r->frame_nr - 1) % r->frame_nr);
+
+	if (r->said_losing ||
+	    !(__atomic_load_n(&last->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) ||
+	    !collect_kernel_drops(r))
+		return;
+	r->said_losing = true;
+	if (write(STDERR_FILENO, r->losing_line, strlen(r->losing_line)) < 0)
+		return;	/* nowhere to say it */
+}
+
 /* Take the ready frames (up to a batch), parse and count each, queue the sends. */
 static void relay_pass(struct mcr_ring *r)
 {
 	const uint64_t count = r->cfg->count;
 
+	check_losing(r);
 	/*
 	 * A datagram rebuilt in this pass holds its slot until its sends complete, at the end of
 	 * the pass; after a backlog, 16 can complete in one. Stop there rather than refuse or
@@ -1901,6 +2018,72 @@ static void check_ingress(struct mcr_ring *r)
 }
 
 /*
+ * An MTU raised after start: the ring's slots were sized for the old one, so longer frames are
+ * cut short and dropped as truncated. Said once, with the fix.
+ */
+static void check_mtu(struct mcr_ring *r, const struct nlmsghdr *nh)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	int len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
+	uint32_t mtu;
+
+	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type != IFLA_MTU || RTA_PAYLOAD(a) < sizeof(mtu))
+			continue;
+		memcpy(&mtu, RTA_DATA(a), sizeof(mtu));
+		if (mtu > r->ring_mtu && !r->said_mtu) {
+			r->said_mtu = true;
+			fprintf(stderr, "mcr: %s: MTU raised from %u to %u: frames over %u bytes "
+				"are dropped as truncated; restart mcr to size its ring for them\n",
+				r->cfg->ingress, r->ring_mtu, mtu, r->ring_mtu);
+		}
+	}
+}
+
+/*
+ * Link events were lost (ENOBUFS): ask for the ingress's state; the answer comes back as an
+ * RTM_NEWLINK like any event. A link gone answers with an error, which check_ingress sees.
+ */
+static void request_link(struct mcr_ring *r)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = r->ifindex },
+	};
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+	if (sendto(r->nl_fd, &req, sizeof(req), MSG_DONTWAIT, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) < 0)
+		fprintf(stderr, "mcr: %s: link events were lost and asking again failed: %s\n",
+			r->cfg->ingress, strerror(errno));
+}
+
+static void on_link(struct mcr_ring *r, int len);
+
+/*
+ * After ENOBUFS: read what is still queued (the answer would be dropped behind it), see that
+ * the ingress exists, and ask for its flags, which on_link() then reads like any event.
+ */
+static void relearn_link(struct mcr_ring *r)
+{
+	for (int i = 0; i < NL_DRAIN_MAX && !r->stop; i++) {
+		ssize_t n = recv(r->nl_fd, r->nl_buf, sizeof(r->nl_buf), MSG_DONTWAIT);
+
+		if (n > 0)
+			on_link(r, (int)n);
+		else if (n < 0 && errno != ENOBUFS && errno != EINTR)
+			break;
+	}
+	check_ingress(r);
+	if (!r->stop)
+		request_link(r);
+}
+
+/*
  * RTM_NEWLINK and RTM_DELLINK for the ingress. The kernel re-hooks the packet socket by itself
  * when the link comes back; the join is renewed in case the kernel forgot it.
  */
@@ -1918,6 +2101,7 @@ static void on_link(struct mcr_ring *r, int len)
 			ingress_gone(r);
 			return;
 		}
+		check_mtu(r, nh);
 		up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
 		if (up == r->link_up)
 			continue;
@@ -1934,16 +2118,37 @@ static void on_link(struct mcr_ring *r, int len)
 /*
  * IP(V6)_RECVERR also queues each ICMP error (and a local EMSGSIZE) on the socket: the failed
  * send that reported it is counted, so empty the queue rather than let it sit at its limit.
+ * Emptied, it also leaves the socket's pending error clear (sock_dequeue_err_skb). True when it
+ * held an ICMP error of errno e: a send that failed with e reported that, not its own fate.
  */
-static void drain_errors(int fd)
+static bool drain_errors(int fd, int e)
 {
 	char buf[64];
+	uint8_t ctrl[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))]
+		__attribute__((aligned(8)));
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	bool icmp = false;
 
-	for (int i = 0; i < ERRQUEUE_DRAIN_MAX; i++)
+	for (int i = 0; i < ERRQUEUE_DRAIN_MAX; i++) {
+		m.msg_control = ctrl;
+		m.msg_controllen = sizeof(ctrl);
 		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 			break;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			struct sock_extended_err ee;
+
+			if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+			      (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) ||
+			    c->cmsg_len < CMSG_LEN(sizeof(ee)))
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			if ((ee.ee_origin == SO_EE_ORIGIN_ICMP ||
+			     ee.ee_origin == SO_EE_ORIGIN_ICMP6) && (int)ee.ee_errno == e)
+				icmp = true;
+		}
+	}
+	return icmp;
 }
 
 static void on_send(struct mcr_ring *r, uint64_t ud, int res)
@@ -1960,13 +2165,34 @@ static void on_send(struct mcr_ring *r, uint64_t ud, int res)
 	/* The route's MTU shrank under a GSO send, or the path cannot segment: send singly. */
 	if (UD_GSO(ud) && (res == -EINVAL || res == -EMSGSIZE || res == -EIO)) {
 		r->out[o].gso = false;
+		r->out[o].gso_retry_ns = now_ns() + GSO_RETRY_NS;
 		queue_singles(r, o, UD_FIRST(ud), n);
 		return;
 	}
-	oc->tx_errors += n;
 	oc->last_errno = -res;
-	if (res != -EAGAIN && res != -ENOBUFS)	/* those two queue nothing */
-		drain_errors(r->out[o].fd);
+	/*
+	 * An ICMP error (a unicast receiver's port-unreachable while it restarted) is kept as the
+	 * socket's pending error and fails the next send, whole GSO run and all, before a byte of
+	 * it leaves. ECONNREFUSED only ever comes that way; another errno does when the queue held
+	 * an ICMP error of it. Such a send goes again, once.
+	 */
+	if (res != -EAGAIN && res != -ENOBUFS &&	/* those two queue nothing */
+	    (drain_errors(r->out[o].fd, -res) || res == -ECONNREFUSED) && !UD_RESENT(ud)) {
+		r->resending = true;
+		queue_send(r, o, UD_FIRST(ud), n);
+		r->resending = false;
+		return;
+	}
+	oc->tx_errors += n;
+}
+
+/*
+ * A poll, read or timeout that completed with an error (-ECANCELED, -ENOMEM, -EINTR: the kernel's
+ * trouble, not the stream's) is armed again; REARM_MAX failures in a row end the run.
+ */
+static bool rearm_failed(struct mcr_ring *r, unsigned int kind)
+{
+	return ++r->rearm_failures[kind] >= REARM_MAX;
 }
 
 static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
@@ -1983,32 +2209,42 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 			r->poll_multishot = false;	/* before Linux 5.13 */
 			more = false;
 		} else if (cqe->res < 0) {
-			return fail(MCR_EXIT_OSERR, "poll %s: %s", r->cfg->ingress,
-				    strerror(-cqe->res));
-		} else if (cqe->res & POLLERR) {
-			check_ingress(r);
+			if (rearm_failed(r, UD_POLL))
+				return fail(MCR_EXIT_OSERR, "poll %s: %s (%u times in a row)",
+					    r->cfg->ingress, strerror(-cqe->res), REARM_MAX);
+			more = false;
+		} else {
+			r->rearm_failures[UD_POLL] = 0;
+			if (cqe->res & POLLERR)
+				check_ingress(r);
 		}
 		if (!more)
 			arm_poll(r);
 		break;
 	case UD_SIGNAL:
-		if (cqe->res != sizeof(r->siginfo))
-			return fail(MCR_EXIT_OSERR, "signalfd read: %s",
-				    strerror(cqe->res < 0 ? -cqe->res : EIO));
-		if (r->siginfo.ssi_signo == SIGUSR1)
-			r->stats_due = true;
-		else
-			r->stop = true;
+		if (cqe->res != sizeof(r->siginfo)) {
+			if (rearm_failed(r, UD_SIGNAL))
+				return fail(MCR_EXIT_OSERR, "signalfd read: %s (%u times in a row)",
+					    strerror(cqe->res < 0 ? -cqe->res : EIO), REARM_MAX);
+		} else {
+			r->rearm_failures[UD_SIGNAL] = 0;
+			if (r->siginfo.ssi_signo == SIGUSR1)
+				r->stats_due = true;
+			else
+				r->stop = true;
+		}
 		arm_signal(r);
 		break;
 	case UD_LINK:
-		if (cqe->res > 0)
+		if (cqe->res > 0) {
+			r->rearm_failures[UD_LINK] = 0;
 			on_link(r, cqe->res);
-		else if (cqe->res == -ENOBUFS)	/* events were lost: look for ourselves */
-			check_ingress(r);
-		else
-			return fail(MCR_EXIT_OSERR, "rtnetlink read: %s",
-				    strerror(cqe->res < 0 ? -cqe->res : EIO));
+		} else if (cqe->res == -ENOBUFS) {	/* events were lost: look for ourselves */
+			relearn_link(r);
+		} else if (rearm_failed(r, UD_LINK)) {
+			return fail(MCR_EXIT_OSERR, "rtnetlink read: %s (%u times in a row)",
+				    strerror(cqe->res < 0 ? -cqe->res : EIO), REARM_MAX);
+		}
 		if (!r->stop)
 			arm_link(r);
 		break;
@@ -2020,33 +2256,50 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 			arm_reasm(r);
 		break;
 	case UD_TIMER:
-		if (cqe->res != sizeof(r->timer_ticks))
-			return fail(MCR_EXIT_OSERR, "timerfd read: %s",
-				    strerror(cqe->res < 0 ? -cqe->res : EIO));
-		if (r->cfg->stats_interval_ms)
-			r->stats_due = true;
-		else
-			r->file_due = true;
+		if (cqe->res != sizeof(r->timer_ticks)) {
+			if (rearm_failed(r, UD_TIMER))
+				return fail(MCR_EXIT_OSERR, "timerfd read: %s (%u times in a row)",
+					    strerror(cqe->res < 0 ? -cqe->res : EIO), REARM_MAX);
+		} else {
+			r->rearm_failures[UD_TIMER] = 0;
+			if (r->cfg->stats_interval_ms)
+				r->stats_due = true;
+			else
+				r->file_due = true;
+		}
 		arm_timer(r);
 		break;
 	case UD_STALL:
-		if (cqe->res != -ETIME)
-			return fail(MCR_EXIT_OSERR, "stall check timer: %s",
-				    strerror(-cqe->res));
-		check_stall(r);
+		if (cqe->res != -ETIME) {
+			if (rearm_failed(r, UD_STALL))
+				return fail(MCR_EXIT_OSERR, "stall check timer: %s (%u times in a row)",
+					    strerror(-cqe->res), REARM_MAX);
+		} else {
+			r->rearm_failures[UD_STALL] = 0;
+			check_stall(r);
+		}
 		arm_stall(r);
 		break;
 	case UD_REPORT:
-		if (cqe->res != -ETIME)
-			return fail(MCR_EXIT_OSERR, "--report-interval timer: %s",
-				    strerror(-cqe->res));
-		send_report(r);
+		if (cqe->res != -ETIME) {
+			if (rearm_failed(r, UD_REPORT))
+				return fail(MCR_EXIT_OSERR, "--report-interval timer: %s (%u times in a "
+					    "row)", strerror(-cqe->res), REARM_MAX);
+		} else {
+			r->rearm_failures[UD_REPORT] = 0;
+			send_report(r);
+		}
 		arm_report(r);
 		break;
 	case UD_DURATION:
-		if (cqe->res != -ETIME)
-			return fail(MCR_EXIT_OSERR, "--duration timeout: %s", strerror(-cqe->res));
-		r->stop = true;
+		if (cqe->res == -ETIME) {
+			r->stop = true;
+		} else if (rearm_failed(r, UD_DURATION)) {
+			return fail(MCR_EXIT_OSERR, "--duration timeout: %s (%u times in a row)",
+				    strerror(-cqe->res), REARM_MAX);
+		} else {
+			arm_duration(r);	/* absolute: the run ends when it was to end */
+		}
 		break;
 	}
 	return 0;
@@ -2210,12 +2463,7 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 
 const struct mcr_counters *ring_counters(struct mcr_ring *r)
 {
-	struct tpacket_stats st;
-	socklen_t len = sizeof(st);
-
-	/* Reading the kernel's counters resets them: add them up here. */
-	if (getsockopt(r->pkt_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
-		r->c.kernel_drops += st.tp_drops;
+	collect_kernel_drops(r);
 	r->c.tx_packets = r->c.tx_bytes = r->c.tx_errors = 0;
 	for (unsigned int o = 0; o < r->cfg->n_out; o++) {
 		r->c.tx_packets += r->c.out[o].tx_packets;

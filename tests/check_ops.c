@@ -369,6 +369,93 @@ static Suite *src_port_suite(void)
 	return s;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* --user: one /etc/passwd line, read as passwd(5) writes it                                 */
+
+static const struct {
+	const char *line, *name;
+	enum mcr_passwd want;
+	uint32_t uid, gid;
+} passwd_lines[] = {
+	{ "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", "nobody",
+	  MCR_PASSWD_MATCH, 65534, 65534 },
+	/* Empty password and GECOS: splitting with strtok took "/home/svc" for the gid, so 0. */
+	{ "svc::1001:1002::/home/svc:/bin/sh\n", "svc", MCR_PASSWD_MATCH, 1001, 1002 },
+	/* No newline at the end of the file. */
+	{ "svc:x:1001:1002:::", "svc", MCR_PASSWD_MATCH, 1001, 1002 },
+	{ "svc:x:4294967294:0:::\n", "svc", MCR_PASSWD_MATCH, 4294967294u, 0 },
+	{ "svc:x:1001::x:/h:/s\n", "svc", MCR_PASSWD_BAD, 0, 0 },	/* empty gid */
+	{ "svc:x::1002:x:/h:/s\n", "svc", MCR_PASSWD_BAD, 0, 0 },	/* empty uid */
+	{ "svc:x:10a1:1002:x:/h:/s\n", "svc", MCR_PASSWD_BAD, 0, 0 },
+	{ "svc:x:-1:1002:x:/h:/s\n", "svc", MCR_PASSWD_BAD, 0, 0 },
+	{ "svc:x:+1:1002:x:/h:/s\n", "svc", MCR_PASSWD_BAD, 0, 0 },
+	{ "svc:x: 1:1002:x:/h:/s\n", "svc", MCR_PASSWD_BAD, 0, 0 },
+	{ "svc:x:4294967295:1002:x:/h:/s\n", "svc", MCR_PASSWD_BAD, 0, 0 },	/* (uid_t)-1 */
+	{ "svc:x:99999999999999999999:1:x:/h:/s\n", "svc", MCR_PASSWD_BAD, 0, 0 },
+	{ "svc:x:1001:1002\n", "svc", MCR_PASSWD_BAD, 0, 0 },		/* four fields */
+	{ "svc:x:1001:1002:x:/h:/s:extra\n", "svc", MCR_PASSWD_BAD, 0, 0 },	/* eight */
+	{ "svcx:x:1:2:x:/h:/s\n", "svc", MCR_PASSWD_OTHER, 0, 0 },
+	{ "sv:x:1:2:x:/h:/s\n", "svc", MCR_PASSWD_OTHER, 0, 0 },
+	{ "SVC:x:1:2:x:/h:/s\n", "svc", MCR_PASSWD_OTHER, 0, 0 },
+	{ ":x:1:2:x:/h:/s\n", "", MCR_PASSWD_OTHER, 0, 0 },	/* no name is anyone's */
+	{ "\n", "svc", MCR_PASSWD_OTHER, 0, 0 },
+	{ "", "svc", MCR_PASSWD_OTHER, 0, 0 },
+};
+
+START_TEST(test_passwd_line)
+{
+	uint32_t uid = 7, gid = 7;
+	enum mcr_passwd got = parse_passwd_line(passwd_lines[_i].line, passwd_lines[_i].name, &uid,
+						&gid);
+
+	ck_assert_msg(got == passwd_lines[_i].want, "\"%s\" for %s: %d, want %d",
+		      passwd_lines[_i].line, passwd_lines[_i].name, got, passwd_lines[_i].want);
+	if (got == MCR_PASSWD_MATCH) {
+		ck_assert_uint_eq(uid, passwd_lines[_i].uid);
+		ck_assert_uint_eq(gid, passwd_lines[_i].gid);
+	}
+}
+END_TEST
+
+static const struct {
+	const char *spec;
+	bool ok;
+	uint32_t uid, gid;
+} user_ids[] = {
+	{ "65534:65534", true, 65534, 65534 }, { "0", true, 0, 0 },
+	{ "1000", true, 1000, 1000 },		{ "4294967294:1", true, 4294967294u, 1 },
+	{ "4294967295:1", false, 0, 0 },		{ "1:4294967295", false, 0, 0 },
+	{ "1:", false, 0, 0 },			{ ":1", false, 0, 0 },
+	{ "1:2:3", false, 0, 0 },			{ "+1:2", false, 0, 0 },
+	{ "-1", false, 0, 0 },			{ "nobody", false, 0, 0 },
+	{ "", false, 0, 0 },				{ "1 :2", false, 0, 0 },
+};
+
+START_TEST(test_user_ids)
+{
+	uint32_t uid = 7, gid = 7;
+	bool ok = parse_user_ids(user_ids[_i].spec, &uid, &gid);
+
+	ck_assert_msg(ok == user_ids[_i].ok, "\"%s\": %d", user_ids[_i].spec, ok);
+	if (ok) {
+		ck_assert_uint_eq(uid, user_ids[_i].uid);
+		ck_assert_uint_eq(gid, user_ids[_i].gid);
+	}
+}
+END_TEST
+
+static Suite *user_suite(void)
+{
+	Suite *s = suite_create("user");
+	TCase *tc = tcase_create("--user");
+
+	tcase_add_loop_test(tc, test_passwd_line, 0,
+			    sizeof(passwd_lines) / sizeof(passwd_lines[0]));
+	tcase_add_loop_test(tc, test_user_ids, 0, sizeof(user_ids) / sizeof(user_ids[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
 int main(void)
 {
 	SRunner *sr = srunner_create(run_length_suite());
@@ -376,5 +463,6 @@ int main(void)
 	srunner_add_suite(sr, readiness_suite());
 	srunner_add_suite(sr, stats_file_suite());
 	srunner_add_suite(sr, src_port_suite());
+	srunner_add_suite(sr, user_suite());
 	return run_suites(sr, "check_ops");
 }

@@ -14,6 +14,7 @@ fi
 N=10000
 RATE=5000
 WORK=$(mktemp -d)
+chown 65534:65534 "$WORK"	# mcr, started as root, writes stats.json as nobody
 MCR_PID=
 say() { printf '\n== %s\n' "$*"; }
 finish() {

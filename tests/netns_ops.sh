@@ -12,6 +12,7 @@ SEND=$PWD/tests/sender
 RECV=$PWD/tests/receiver
 mcr_topology
 WORK=$MCR_TMP
+chmod 755 "$WORK"	# mcr started as root runs as nobody once set up
 MCR_PID=
 mcr_wait_oper "$RLY" r0 up	# else mcr rightly says the link is down
 
@@ -341,6 +342,7 @@ test_stats_file() {
 	local name="--stats-file exists when ready, updates every second unasked, ends final"
 	local dir=$WORK/stats f n=1000 bad= got
 	mkdir -p "$dir"
+	chown 65534:65534 "$dir"	# started as root, mcr runs as nobody once set up
 	f=$dir/stats.json
 	start_mcr_ready "$WORK/sf.log" -i r0 -g 239.0.0.1:5000 -o 239.0.0.2:6000@r1 --stats-file "$f" ||
 		{ mcr_fail "$name" "not ready: $(cat "$WORK/sf.log")"; return; }
@@ -396,6 +398,7 @@ test_stats_file() {
 	failed_lines=$(grep -c -- "--stats-file $f: No such file or directory; still relaying" \
 		"$WORK/sf3.log")
 	mkdir -p "$dir"
+	chown 65534:65534 "$dir"
 	usr1 "$MCR_PID" "$WORK/sf3.log" 'event=stats' || bad="$bad no-usr1-line"
 	grep -q -- "--stats-file $f: written again" "$WORK/sf3.log" || bad="$bad no-recovery-line"
 	[ -s "$f" ] || bad="$bad no-file"

@@ -17,6 +17,11 @@ TEST_TOOLS += tests/bench_analyze
 tests/bench_analyze: tests/bench_analyze.c parse.c mcr.h
 	$(CC) $(TEST_TOOLS_CFLAGS) -g -D_GNU_SOURCE -I. -o $@ tests/bench_analyze.c parse.c
 
+# A preloaded library: fault injection into mcr_asan's io_uring completions.
+TEST_TOOLS += tests/cqefault.so
+tests/cqefault.so: tests/cqefault.c
+	$(CC) $(TEST_TOOLS_CFLAGS) -shared -fPIC -o $@ $< -ldl
+
 .PHONY: test-tools
 test-tools: $(TEST_TOOLS)
 
