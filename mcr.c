@@ -196,6 +196,13 @@ static size_t format_counters(char *line, size_t size, const struct mcr_config *
 	FIELD("rx_bps", per_second((c->rx_bytes - prev->rx_bytes) * 8, ns));
 	FIELD("tx_pps", per_second(c->tx_packets - prev->tx_packets, ns));
 	FIELD("tx_bps", per_second((c->tx_bytes - prev->tx_bytes) * 8, ns));
+	FIELD("stalls", c->stalls);
+	FIELD("stalled", c->stalled);
+	FIELD("last_rx_age_ms", c->last_rx_age_ms);
+	put_querier(line, size, &n, c, json);
+	FIELD("querier_missing", c->querier_missing);
+	FIELD("reports_sent", c->reports_sent);
+	FIELD("report_errors", c->report_errors);
 	/* Only with --analyze: a zero it never counted would read as a healthy stream. */
 	if (cfg->analyze) {
 		const struct mcr_stream_counters *a = &c->stream;
@@ -215,13 +222,6 @@ static size_t format_counters(char *line, size_t size, const struct mcr_config *
 		FIELD("ts_cc_errors", a->ts_cc_errors);
 		FIELD("ts_pids", a->ts_pids);
 	}
-	FIELD("stalls", c->stalls);
-	FIELD("stalled", c->stalled);
-	FIELD("last_rx_age_ms", c->last_rx_age_ms);
-	put_querier(line, size, &n, c, json);
-	FIELD("querier_missing", c->querier_missing);
-	FIELD("reports_sent", c->reports_sent);
-	FIELD("report_errors", c->report_errors);
 #undef FIELD
 	if (json)
 		put(line, size, &n, ",\"out\":[");

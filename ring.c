@@ -188,6 +188,9 @@ struct mcr_ring {
 	uint64_t heard_ns[4];	/* the latest query of each version */
 	uint32_t membership_ms;	/* the latest query's membership interval, or the default */
 	bool querier_warned;
+	bool stall_armed;	/* the watch's timeout is queued */
+	uint32_t stall_gen;	/* in its user_data: a timeout of an older one is stale */
+	uint64_t stall_due_ns;	/* when it fires, CLOCK_MONOTONIC */
 	int report_fd;
 	int forced_version;	/* force_igmp_version or force_mld_version at start, 0 for none */
 	struct __kernel_timespec report_tick;
@@ -1792,6 +1795,16 @@ static const char *query_protocol(const struct mcr_ring *r)
 	return r->cfg->group.family == AF_INET6 ? "MLD" : "IGMP";
 }
 
+static void arm_stall(struct mcr_ring *r);
+
+/* When the membership interval since the latest query (or the start) runs out. */
+static uint64_t querier_due(const struct mcr_ring *r)
+{
+	const uint64_t since = r->last_query_ns ? r->last_query_ns : r->start_ns;
+
+	return since + (uint64_t)r->membership_ms * 1000000u;
+}
+
 /* A query: who asked, in which version, and how long the membership it asks for lives. */
 static void heard_query(struct mcr_ring *r, const struct mcr_datagram *d)
 {
@@ -1803,6 +1816,15 @@ static void heard_query(struct mcr_ring *r, const struct mcr_datagram *d)
 	r->membership_ms = d->query_membership_ms ? d->query_membership_ms :
 				MCR_MEMBERSHIP_DEFAULT_MS;
 	r->c.querier = d->src;
+	/*
+	 * Without --stall-timeout the watch sleeps until the membership interval runs out. A
+	 * query announcing a shorter one moves that earlier: a timeout of a new generation, the
+	 * old one ignored when it fires.
+	 */
+	if (!r->cfg->stall_timeout_ms && (!r->stall_armed || querier_due(r) < r->stall_due_ns)) {
+		r->stall_gen++;
+		arm_stall(r);
+	}
 	if (!r->c.querier_missing)
 		return;
 	r->c.querier_missing = 0;
@@ -1833,22 +1855,37 @@ static void check_querier(struct mcr_ring *r, uint64_t now)
 		", or give --report-interval");
 }
 
+/*
+ * The watch's next check: a quarter of --stall-timeout (at most a second), or without it only
+ * when the querier's membership interval runs out, so a quiet relay is not woken for nothing.
+ * Once the querier is missing, only a query (heard_query) arms it again.
+ */
 static void arm_stall(struct mcr_ring *r)
 {
-	struct io_uring_sqe *sqe = get_sqe(r);
-	uint32_t ms = r->cfg->stall_timeout_ms / STALL_CHECKS;
+	uint64_t ns = (uint64_t)r->cfg->stall_timeout_ms / STALL_CHECKS * 1000000u;
+	struct io_uring_sqe *sqe;
 
-	if (!ms || ms > STALL_CHECK_MAX_MS)
-		ms = STALL_CHECK_MAX_MS;
-	r->stall_tick.tv_sec = ms / 1000;
-	r->stall_tick.tv_nsec = (long long)(ms % 1000) * 1000000;
-	io_uring_prep_timeout(sqe, &r->stall_tick, 0, 0);
-	io_uring_sqe_set_data64(sqe, UD(UD_STALL));
+	if (r->cfg->stall_timeout_ms) {
+		if (!ns || ns > STALL_CHECK_MAX_MS * 1000000ull)
+			ns = STALL_CHECK_MAX_MS * 1000000ull;
+		r->stall_due_ns = now_ns() + ns;
+	} else if (r->c.querier_missing) {
+		r->stall_armed = false;
+		return;
+	} else {
+		r->stall_due_ns = querier_due(r) + 1000000u;
+	}
+	sqe = get_sqe(r);
+	r->stall_tick.tv_sec = (long long)(r->stall_due_ns / 1000000000u);
+	r->stall_tick.tv_nsec = (long long)(r->stall_due_ns % 1000000000u);
+	io_uring_prep_timeout(sqe, &r->stall_tick, 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, UD(UD_STALL) | r->stall_gen);
+	r->stall_armed = true;
 }
 
 /*
- * The stall check, every second even without --stall-timeout so that last_rx_age_ms means
- * something: nothing relayed for --stall-timeout is a stall, said once.
+ * The watch: nothing relayed for --stall-timeout is a stall, said once; no query for the
+ * membership interval, said once too.
  */
 static void check_stall(struct mcr_ring *r)
 {
@@ -2270,6 +2307,8 @@ static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 		arm_timer(r);
 		break;
 	case UD_STALL:
+		if ((uint32_t)ud != r->stall_gen)
+			break;	/* replaced by an earlier one */
 		if (cqe->res != -ETIME) {
 			if (rearm_failed(r, UD_STALL))
 				return fail(MCR_EXIT_OSERR, "stall check timer: %s (%u times in a row)",
