@@ -283,9 +283,9 @@ test_udp_checksum() {
 
 # The inject cases a relay of 239.0.0.1:5000 with no --vlan must relay whole: valid frames,
 # the IPv4 options and padding it must see past, no payload, no UDP checksum, a priority tag,
-# and every complete set of fragments. Any other case must relay nothing.
+# a Router Alert, and every complete set of fragments. Any other case must relay nothing.
 RELAYED_CASES="valid ipopts padded zero max nocsum-udp vlan0 frags frags-reverse frags-shuffle
-	frags-dup"
+	frags-dup opts"
 
 # 9. mcr built with ASan and UBSan, fed every case inject has, and kernel fragments.
 test_asan_every_case() {
