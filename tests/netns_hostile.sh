@@ -18,7 +18,8 @@ mcr_require_root
 mcr_need_tools sender receiver inject
 mcr_suite_setup
 
-DROPS="drop_truncated drop_malformed drop_checksum drop_fragment drop_unmatched drop_vlan"
+DROPS="drop_truncated drop_malformed drop_checksum drop_fragment drop_unmatched drop_vlan
+	drop_martian"
 
 # has_counters KEY...: the last counter line has every one of them, as a number. (A run
 # whose mcr died has none: its sums must fail the test, not the shell's arithmetic.)
@@ -282,10 +283,10 @@ test_udp_checksum() {
 }
 
 # The inject cases a relay of 239.0.0.1:5000 with no --vlan must relay whole: valid frames,
-# the IPv4 options and padding it must see past, no payload, no UDP checksum, a priority tag,
-# a Router Alert, and every complete set of fragments. Any other case must relay nothing.
+# the IPv4 options and padding it must see past, no payload, no UDP checksum, a priority tag
+# (also over another), a Router Alert, and every complete set of fragments. Any other case must relay nothing.
 RELAYED_CASES="valid ipopts padded zero max nocsum-udp vlan0 frags frags-reverse frags-shuffle
-	frags-dup opts"
+	frags-dup opts vlan0-vlan0"
 
 # 9. mcr built with ASan and UBSan, fed every case inject has, and kernel fragments.
 test_asan_every_case() {

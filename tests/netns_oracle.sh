@@ -30,7 +30,7 @@ WAIT_TRIES=100			# x 0.05 s: the most a marker may take to arrive
 GROUP4=239.0.0.1:5000
 GROUP6='[ff3e::1234]:5000'
 COUNTERS="rx_packets relayed frag_queued frag_reassembled drop_truncated drop_malformed
-	drop_checksum drop_fragment drop_unmatched drop_vlan"
+	drop_checksum drop_fragment drop_unmatched drop_vlan drop_martian"
 
 mcr_require_root
 mcr_need_tools inject inject6 oracle_rx
@@ -119,24 +119,41 @@ between() {
 	return 0
 }
 
-# snapshot: every counter of COUNTERS, "name=value ...", into SNAP.
+# snapshot: the counter line mcr prints, into SNAP.
 snapshot() {
-	local k
 	counters
-	SNAP=
-	for k in $COUNTERS; do
-		SNAP="$SNAP $k=$(c "$k")"
-	done
+	SNAP=$(cat "$WORK/counters")
 }
 
-# delta KEY: how much KEY grew from PREV to SNAP, less what the marker itself added.
-delta() {
-	local a b m=0
-	a=$(echo "$PREV" | tr ' ' '\n' | sed -n "s/^$1=//p")
-	b=$(echo "$SNAP" | tr ' ' '\n' | sed -n "s/^$1=//p")
-	case $1 in rx_packets | relayed) m=1 ;; esac
-	echo $((b - a - m))
+# take_deltas: how much each counter of COUNTERS grew from PREV to SNAP, less what the marker
+# itself added, into DELTA (one awk for them all: the suite runs on busy machines).
+declare -A DELTA
+take_deltas() {
+	local k v
+	DELTA=()
+	while read -r k v; do
+		DELTA[$k]=$v
+	done < <(printf '%s\n%s\n' "$PREV" "$SNAP" | awk -v keys="$COUNTERS" '
+		{
+			for (i = 1; i <= NF; i++) {
+				eq = index($i, "=")
+				if (eq)
+					val[NR, substr($i, 1, eq - 1)] = substr($i, eq + 1)
+			}
+		}
+		END {
+			n = split(keys, k, /[ \t\n]+/)
+			for (j = 1; j <= n; j++) {
+				if (k[j] == "")
+					continue
+				m = k[j] == "rx_packets" || k[j] == "relayed"
+				print k[j], val[2, k[j]] - val[1, k[j]] - m
+			}
+		}')
 }
+
+# delta KEY: from take_deltas.
+delta() { echo "${DELTA[$1]:-0}"; }
 
 # deltas: the counters that moved for the case, "name+N ...", or "nothing captured".
 deltas() {
@@ -162,7 +179,7 @@ check_case() {
 	kv=$(verdict "$kl")
 	mv=$(verdict "$ml")
 	for d in drop_truncated drop_malformed drop_checksum drop_fragment drop_unmatched \
-		drop_vlan; do
+		drop_vlan drop_martian; do
 		sum=$((sum + $(delta $d)))
 	done
 	if [ "$(delta rx_packets)" != $(($(delta relayed) + $(delta frag_queued) + sum)) ]; then
@@ -232,6 +249,7 @@ run_family() {
 			break
 		fi
 		snapshot
+		take_deltas
 		kl=$(between "$WORK/krn$fam" "$k_prev" "$K_END")
 		ml=$(between "$WORK/mcr$fam" "$m_prev" "$M_END")
 		k_prev=$K_END m_prev=$M_END
