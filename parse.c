@@ -348,9 +348,10 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 				    flag, v);
 		/* ip6_rcv_core() drops both from the wire (RFC 4291 section 2.7). */
 		if (cfg->group.family == AF_INET6 && (cfg->group.v6.s6_addr[1] & 0x0f) <= 1)
-			return fail(err, "%s %s: %s scope, which the kernel drops from the wire; use"
-				    " a wider one (ff05::/16, ff3e::/16)", flag, v,
-				    cfg->group.v6.s6_addr[1] & 0x0f ? "interface-local" : "reserved");
+			return fail(err, "%s %s: %s scope, which the kernel drops from the"
+				    " wire; use a wider one (ff05::/16, ff3e::/16)", flag, v,
+				    cfg->group.v6.s6_addr[1] & 0x0f ? "interface-local"
+								     : "reserved");
 		break;
 	case OPT_SOURCE:
 		if (!parse_ip(v, &cfg->source))
@@ -359,8 +360,8 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		    (cfg->source.family == AF_INET && cfg->source.v4.s_addr == INADDR_BROADCAST))
 			return fail(err, "%s %s: not a unicast source address", flag, v);
 		if (is_loopback(&cfg->source))
-			return fail(err, "%s %s: a loopback address, which the kernel drops from the"
-				    " wire", flag, v);
+			return fail(err, "%s %s: a loopback address, which the kernel drops"
+				    " from the wire", flag, v);
 		break;
 	case OPT_OUT: {
 		struct mcr_out *o = &cfg->out[cfg->n_out];
@@ -704,7 +705,7 @@ static enum mcr_verdict parse_udp(const struct mcr_frame *f, const uint8_t *ip, 
  */
 static enum mcr_verdict check_ipv4_options(const uint8_t *p, uint32_t left)
 {
-	bool srr = false, rr = false, ts = false;
+	bool srr = false, rr = false, ts = false, pairs;
 	uint32_t len, flags;
 
 	while (left && p[0] != IPOPT_END) {
@@ -731,13 +732,12 @@ static enum mcr_verdict check_ipv4_options(const uint8_t *p, uint32_t left)
 			if (ts || len < 4 || p[2] < 5)
 				return MCR_DROP_MALFORMED;
 			flags = p[3] & 0xfu;
-			if (p[2] <= len) {
-				if (p[2] + 3u > len || ((flags == IPOPT_TS_TSANDADDR ||
-							 flags == IPOPT_TS_PRESPEC) && p[2] + 7u > len))
-					return MCR_DROP_MALFORMED;
-			} else if (flags != IPOPT_TS_PRESPEC && p[3] >> 4 == IPOPT_TS_OVERFLOW_MAX) {
+			pairs = flags == IPOPT_TS_TSANDADDR || flags == IPOPT_TS_PRESPEC;
+			if (p[2] <= len && p[2] + (pairs ? 7u : 3u) > len)
 				return MCR_DROP_MALFORMED;
-			}
+			if (p[2] > len && flags != IPOPT_TS_PRESPEC &&
+			    p[3] >> 4 == IPOPT_TS_OVERFLOW_MAX)
+				return MCR_DROP_MALFORMED;
 			ts = true;
 			break;
 		case IPOPT_RA:

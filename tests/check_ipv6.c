@@ -1349,8 +1349,8 @@ END_TEST
 /* -g refuses the scopes ip6_rcv_core() drops from the wire: reserved (0), interface-local (1). */
 START_TEST(test_args_group_scope_refused)
 {
-	static const char *const groups[] = { "[ff01::1]:5000", "[ff11::1]:5000",
-					      "[ff31::1]:5000", "[ff00::1]:5000", "[ff30::1]:5000" };
+	static const char *const groups[] = { "[ff01::1]:5000", "[ff11::1]:5000", "[ff31::1]:5000",
+					      "[ff00::1]:5000", "[ff30::1]:5000" };
 	struct mcr_config cfg;
 	char err[MCR_ERR_LEN];
 

@@ -3047,7 +3047,7 @@ static enum mcr_verdict model_options(const uint8_t *o, uint32_t n)
 			if (seen_ts++ || len < 4 || o[i + 2] < 5)
 				return MCR_DROP_MALFORMED;
 			if (o[i + 2] <= len) {
-				uint32_t need = (o[i + 3] & 15) == 1 || (o[i + 3] & 15) == 3 ? 7 : 3;
+				uint32_t fl = o[i + 3] & 15, need = fl == 1 || fl == 3 ? 7 : 3;
 
 				if (o[i + 2] + need > len)
 					return MCR_DROP_MALFORMED;

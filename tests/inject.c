@@ -157,7 +157,8 @@ static int usage(int code)
 	fprintf(code ? stderr : stdout,
 		"usage: inject -I IFACE -c CASE [-n N] [-S SRC] [-g GROUP:PORT] [-l LEN]\n"
 		"              [-s STREAM_ID] [-q FIRST_SEQ] [-r PPS] [-T MAX_SECONDS]\n"
-		"              [-k FRAGMENTS] [-V VLAN_ID] [-M DST_MAC] [-O HEX_OPTIONS] [-U UDP_LEN]\n"
+		"              [-k FRAGMENTS] [-V VLAN_ID] [-M DST_MAC] [-O HEX_OPTIONS]\n"
+		"              [-U UDP_LEN]\n"
 		"       inject -c list\n");
 	return code;
 }

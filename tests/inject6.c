@@ -114,7 +114,7 @@ struct inject {
 	unsigned int frags;		/* -k */
 	bool dst_mac_set;		/* -M: every frame to this MAC, not the group's */
 	uint8_t dst_mac[ETH_ALEN];
-	int32_t udp_len;		/* -U: the UDP length field of the plain cases, -1 for none */
+	int32_t udp_len;		/* -U: the plain cases' UDP length field, -1 for none */
 };
 
 /* One unfragmented frame's recipe: a valid datagram and what the case bends. */
@@ -139,7 +139,8 @@ static int usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: inject6 -I IFACE -c CASE [-n N] [-S SRC6] [-g [GROUP6]:PORT] [-l LEN]\n"
-		"               [-s STREAM_ID] [-q FIRST_SEQ] [-k FRAGMENTS] [-M DST_MAC] [-U UDP_LEN]\n"
+		"               [-s STREAM_ID] [-q FIRST_SEQ] [-k FRAGMENTS] [-M DST_MAC]\n"
+		"               [-U UDP_LEN]\n"
 		"       inject6 -c list\n");
 	return code;
 }

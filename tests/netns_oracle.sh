@@ -242,7 +242,8 @@ run_family() {
 		# -l first, so that a row's own -l wins.
 		if ! inject_fam "$fam" "$k" -l $CASE_LEN -s $((1000 + row)) -q $((i * 100)) \
 			"${args[@]}"; then
-			mcr_fail "oracle IPv$fam $k (row $row)" "inject: $(tail -n 2 "$WORK/inject.out")"
+			mcr_fail "oracle IPv$fam $k (row $row)" \
+				"inject: $(tail -n 2 "$WORK/inject.out")"
 		fi
 		if ! mark "$fam" "$i"; then
 			mcr_fail "oracle IPv$fam $k (row $row)" "marker $i never came through both"
