@@ -263,7 +263,8 @@ static void check_ipv4(const struct mcr_frame *f, const struct mcr_match *m, uin
 	CHECK((frag & 0x3fff) == 0);
 	udp = ip + ihl;
 	CHECK(udp + UDP_HLEN == d->payload);
-	CHECK(tot == ihl + UDP_HLEN + d->len && be16(udp + 4) == UDP_HLEN + d->len);
+	/* A UDP length short of the IP payload is trimmed to, as __udp4_lib_rcv() does. */
+	CHECK(tot >= ihl + UDP_HLEN + d->len && be16(udp + 4) == UDP_HLEN + d->len);
 	CHECK(d->dport == MATCH_PORT && be16(udp + 2) == MATCH_PORT && d->sport == be16(udp));
 	if (be16(udp + 6) && !f->csum_ok)
 		CHECK(udp_sum_holds(ip + 12, ip + 16, 4, udp, UDP_HLEN + d->len));
@@ -322,7 +323,10 @@ static void check_ipv6(const struct mcr_frame *f, const struct mcr_match *m, uin
 	CHECK(!p && nh == UDP && end - at >= UDP_HLEN);
 	udp = ip + at;
 	CHECK(udp + UDP_HLEN == d->payload);
-	CHECK(end - at == UDP_HLEN + d->len && be16(udp + 4) == UDP_HLEN + d->len);
+	/* Trimmed to a shorter UDP length; 0 means all of it (__udp6_lib_rcv()). */
+	CHECK(end - at >= UDP_HLEN + d->len);
+	CHECK(be16(udp + 4) == UDP_HLEN + d->len ||
+	      (!be16(udp + 4) && end - at == UDP_HLEN + d->len));
 	CHECK(d->dport == MATCH_PORT && be16(udp + 2) == MATCH_PORT && d->sport == be16(udp));
 	/* IPv6 has no "no checksum": zero is a drop. */
 	CHECK(be16(udp + 6));
@@ -445,7 +449,7 @@ static void check_done(const struct mcr_match *m, const struct mcr_datagram *fra
 	/* In IPv4 the UDP header starts the datagram; IPv6 options may come before it. */
 	CHECK(v6 || udp == s->buf);
 	CHECK(!memcmp(s->buf + frag->frag_off, frag->payload, frag->len));
-	CHECK(be16(udp + 4) == UDP_HLEN + d->len);
+	CHECK(be16(udp + 4) == UDP_HLEN + d->len || (v6 && !be16(udp + 4)));
 	CHECK(d->dport == MATCH_PORT && be16(udp + 2) == MATCH_PORT && d->sport == be16(udp));
 	CHECK(d->src.family == frag->src.family && same_addr(&d->src, frag->src.v6.s6_addr));
 	CHECK(d->dst.family == m->group.family && same_addr(&d->dst, m->group.v6.s6_addr));
