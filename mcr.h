@@ -137,6 +137,7 @@ struct mcr_frame {
 	bool vlan_valid;	/* the kernel stripped an 802.1Q tag into vlan_tci */
 	uint16_t vlan_tci;
 	bool csum_ok;		/* the kernel verified the UDP checksum, or built the frame itself */
+	bool loopback;		/* sent by this host: PACKET_LOOPBACK, or the ingress is lo */
 };
 
 /*
@@ -181,6 +182,7 @@ enum mcr_verdict {
 	MCR_DROP_UNMATCHED,	/* not UDP of the group's family to group:port from source */
 	MCR_DROP_VLAN,		/* tagged with another VLAN ID, or untagged (or no link) with --vlan */
 	MCR_QUERY,		/* an IGMP or MLD query, general or for the group: counted, not relayed */
+	MCR_DROP_MARTIAN,	/* a source the kernel refuses before routing, or a source route */
 	MCR_VERDICTS
 };
 

@@ -50,6 +50,17 @@
 #define RECORD_IS_EXCLUDE 2
 #define QRV_DEFAULT 2		/* robustness, when a query says 0 */
 #define QQI_DEFAULT_S 125	/* query interval, when a query says 0 */
+#define IPOPT_END 0		/* IPv4 option types (RFC 791, RFC 1108, RFC 2113) */
+#define IPOPT_NOOP 1
+#define IPOPT_RR 7
+#define IPOPT_TS 68
+#define IPOPT_LSRR 131
+#define IPOPT_CIPSO 134
+#define IPOPT_SSRR 137
+#define IPOPT_RA 148
+#define IPOPT_TS_TSANDADDR 1	/* timestamp flags: address and time pairs */
+#define IPOPT_TS_PRESPEC 3	/* pairs with the addresses given */
+#define IPOPT_TS_OVERFLOW_MAX 15
 #define STATS_INTERVAL_MAX_MS (86400u * 1000u)
 #define STALL_TIMEOUT_MIN_MS 100	/* shorter is a gap between packets, not a stall */
 #define REPORT_INTERVAL_MIN_MS 1000	/* more often floods the segment's routers */
@@ -65,6 +76,7 @@ const char *const mcr_verdict_name[MCR_VERDICTS] = {
 	[MCR_DROP_UNMATCHED] = "drop_unmatched",
 	[MCR_DROP_VLAN] = "drop_vlan",
 	[MCR_QUERY] = "queries_seen",
+	[MCR_DROP_MARTIAN] = "drop_martian",
 };
 
 /* RFC 2474 class selectors, RFC 2597 assured forwarding, RFC 3246 EF, RFC 5865 VA, RFC 8622 LE. */
@@ -181,6 +193,14 @@ bool ip_equal(const struct mcr_ip *a, const struct mcr_ip *b)
 	if (a->family != b->family)
 		return false;
 	return !memcmp(&a->v6, &b->v6, a->family == AF_INET6 ? 16 : 4);
+}
+
+/* 127.0.0.0/8 or ::1 */
+static bool is_loopback(const struct mcr_ip *ip)
+{
+	if (ip->family == AF_INET)
+		return (ntohl(ip->v4.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&ip->v6);
 }
 
 static bool is_unspecified(const struct mcr_ip *ip)
@@ -427,6 +447,12 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		if (!ip_is_multicast(&cfg->group))
 			return fail(err, "%s %s: not a multicast group (224.0.0.0/4 or ff00::/8)",
 				    flag, v);
+		/* ip6_rcv_core() drops both from the wire (RFC 4291 section 2.7). */
+		if (cfg->group.family == AF_INET6 && (cfg->group.v6.s6_addr[1] & 0x0f) <= 1)
+			return fail(err, "%s %s: %s scope, which the kernel drops from the"
+				    " wire; use a wider one (ff05::/16, ff3e::/16)", flag, v,
+				    cfg->group.v6.s6_addr[1] & 0x0f ? "interface-local"
+								     : "reserved");
 		break;
 	case OPT_SOURCE:
 		if (!parse_ip(v, &cfg->source))
@@ -434,6 +460,9 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		if (ip_is_multicast(&cfg->source) || is_unspecified(&cfg->source) ||
 		    (cfg->source.family == AF_INET && cfg->source.v4.s_addr == INADDR_BROADCAST))
 			return fail(err, "%s %s: not a unicast source address", flag, v);
+		if (is_loopback(&cfg->source))
+			return fail(err, "%s %s: a loopback address, which the kernel drops"
+				    " from the wire", flag, v);
 		break;
 	case OPT_OUT: {
 		struct mcr_out *o = &cfg->out[cfg->n_out];
@@ -760,6 +789,31 @@ static enum mcr_verdict parse_ether(const struct mcr_frame *f, const struct mcr_
 }
 
 /*
+ * ip6_rcv_core(): a multicast source, or ::1 from anything but the loopback device (RFC 4291
+ * sections 2.5.3 and 2.7).
+ */
+static bool ipv6_martian(const struct mcr_frame *f, const uint8_t *src)
+{
+	static const uint8_t loopback[16] = { [15] = 1 };
+
+	return src[0] == 0xff || (!f->loopback && !memcmp(src, loopback, 16));
+}
+
+/*
+ * The UDP length as __udp4_lib_rcv() and __udp6_lib_rcv() take it from a datagram of room
+ * bytes: no longer than that and trimmed to (the rest is padding); 0 over IPv6 means all of
+ * it. 0 when it cannot be.
+ */
+static uint32_t udp_length(const uint8_t *udp, uint32_t room, bool v6)
+{
+	uint32_t len = get16(udp + 4);
+
+	if (v6 && !len)
+		len = room;
+	return len >= UDP_HLEN && len <= room ? len : 0;
+}
+
+/*
  * The UDP header at ip + at of a datagram that ends at ip + end, avail bytes captured from ip:
  * checked in wire order, then taken as a relayable datagram. A zero checksum means none was
  * sent over IPv4 (RFC 768) and is a drop over IPv6, where it is mandatory (RFC 8200); the
@@ -780,10 +834,10 @@ static enum mcr_verdict parse_udp(const struct mcr_frame *f, const uint8_t *ip, 
 	udp = ip + at;
 	if (get16(udp + 2) != m->port)
 		return MCR_DROP_UNMATCHED;
-	len = get16(udp + 4);
-	if (len != end - at)
+	len = udp_length(udp, end - at, v6);
+	if (!len)
 		return MCR_DROP_MALFORMED;
-	if (avail < end)
+	if (avail < at + len)
 		return MCR_DROP_TRUNCATED;
 	if (get16(udp + 6) ? !f->csum_ok && !udp_checksum_ok(src, src + alen, alen, udp, len) : v6)
 		return MCR_DROP_CHECKSUM;
@@ -852,6 +906,79 @@ static enum mcr_verdict parse_igmp(const uint8_t *ip, uint32_t at, uint32_t len,
 }
 
 /*
+ * IPv4 options as ip_options_compile() checks them on receive: a length out of bounds, a
+ * pointer before its data, a second source route, record route or timestamp, a timestamp
+ * whose overflow count would wrap are errors (malformed). A valid source route is dropped too:
+ * ip_rcv_options() refuses it with accept_source_route=0 and ip_options_rcv_srr() always for a
+ * frame not addressed to this host, as a group's is. CIPSO is refused whole: the kernel
+ * checks it against the DOIs configured here, and a host relaying multicast has none.
+ */
+static enum mcr_verdict check_ipv4_options(const uint8_t *p, uint32_t left)
+{
+	bool srr = false, rr = false, ts = false, pairs;
+	uint32_t len, flags;
+
+	while (left && p[0] != IPOPT_END) {
+		if (p[0] == IPOPT_NOOP) {
+			p++;
+			left--;
+			continue;
+		}
+		if (left < 2 || (len = p[1]) < 2 || len > left)
+			return MCR_DROP_MALFORMED;
+		switch (p[0]) {
+		case IPOPT_LSRR:
+		case IPOPT_SSRR:
+			if (len < 3 || p[2] < 4 || srr)
+				return MCR_DROP_MALFORMED;
+			srr = true;
+			break;
+		case IPOPT_RR:
+			if (rr || len < 3 || p[2] < 4 || (p[2] <= len && p[2] + 3u > len))
+				return MCR_DROP_MALFORMED;
+			rr = true;
+			break;
+		case IPOPT_TS:
+			if (ts || len < 4 || p[2] < 5)
+				return MCR_DROP_MALFORMED;
+			flags = p[3] & 0xfu;
+			pairs = flags == IPOPT_TS_TSANDADDR || flags == IPOPT_TS_PRESPEC;
+			if (p[2] <= len && p[2] + (pairs ? 7u : 3u) > len)
+				return MCR_DROP_MALFORMED;
+			if (p[2] > len && flags != IPOPT_TS_PRESPEC &&
+			    p[3] >> 4 == IPOPT_TS_OVERFLOW_MAX)
+				return MCR_DROP_MALFORMED;
+			ts = true;
+			break;
+		case IPOPT_RA:
+			if (len < 4)
+				return MCR_DROP_MALFORMED;
+			break;
+		case IPOPT_CIPSO:
+			return MCR_DROP_MALFORMED;
+		}
+		p += len;
+		left -= len;
+	}
+	return srr ? MCR_DROP_MARTIAN : MCR_RELAY;
+}
+
+/*
+ * ip_mc_validate_source(): multicast, limited broadcast and 127/8 sources, and 0.0.0.0 but to
+ * the link-local groups 224.0.0.0/24 (since Linux 5.3 the rest of 0/8 is a unicast range, as
+ * the kernel here confirms). The kernel routes only what came from outside: frames this host
+ * sent and looped back keep their route and skip the check.
+ */
+static bool ipv4_martian(const struct mcr_frame *f, const uint8_t *src, const uint8_t *dst)
+{
+	if (f->loopback)
+		return false;
+	if ((src[0] & 0xf0) == 0xe0 || get32(src) == 0xffffffffu || src[0] == 127)
+		return true;
+	return !get32(src) && !(dst[0] == 224 && dst[1] == 0 && dst[2] == 0);
+}
+
+/*
  * IPv4, from off in the frame. Checks follow the headers in wire order; the first that fails
  * names the verdict. Truncated means the capture ends before what the headers say is there;
  * malformed means the headers contradict each other or the frame's length on the wire. Where
@@ -884,6 +1011,14 @@ static enum mcr_verdict parse_ipv4(const struct mcr_frame *f, const struct mcr_m
 	    memcmp(ip + 16, &m->group.v4, 4) ||
 	    (m->source.family && memcmp(ip + 12, &m->source.v4, 4)))
 		return MCR_DROP_UNMATCHED;
+	if (ipv4_martian(f, ip + 12, ip + 16))
+		return MCR_DROP_MARTIAN;
+	if (ihl > IPV4_MIN_HLEN) {
+		enum mcr_verdict v = check_ipv4_options(ip + IPV4_MIN_HLEN, ihl - IPV4_MIN_HLEN);
+
+		if (v != MCR_RELAY)
+			return v;
+	}
 
 	d->src.family = d->dst.family = AF_INET;
 	memcpy(&d->src.v4, ip + 12, 4);
@@ -981,6 +1116,8 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 	if (m->group.family != AF_INET6 || (!all_nodes && memcmp(ip + 24, &m->group.v6, 16)) ||
 	    (other_source && ip[6] != NH_HOPOPTS && ip[6] != NH_ICMPV6))
 		return MCR_DROP_UNMATCHED;
+	if (ipv6_martian(f, ip + 8))
+		return MCR_DROP_MARTIAN;
 	d->src.family = d->dst.family = AF_INET6;
 	memcpy(&d->src.v6, ip + 8, 16);
 	memcpy(&d->dst.v6, ip + 24, 16);
@@ -1249,7 +1386,7 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 		len -= hl;
 	}
 	if (s->nh != IPPROTO_UDP_NUM || len < UDP_HLEN || get16(udp + 2) != m->port ||
-	    get16(udp + 4) != len || (v6 && !get16(udp + 6)) ||
+	    !(len = udp_length(udp, len, v6)) || (v6 && !get16(udp + 6)) ||
 	    (get16(udp + 6) && !udp_checksum_ok(s->src.v6.s6_addr, s->dst.v6.s6_addr,
 						 v6 ? 16 : 4, udp, len)))
 		goto invalid;

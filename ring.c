@@ -200,6 +200,7 @@ struct mcr_ring {
 	bool said_mtu, said_losing;	/* each said once on stderr */
 	char losing_line[256];
 	uint8_t rearm_failures[UD_REPORT + 1];	/* in a row, by user_data kind */
+	bool ingress_lo;	/* the ingress is a loopback device: all it carries is local */
 };
 
 static uint64_t now_ns(void)
@@ -241,10 +242,13 @@ static const char *prohibited_hint(int e)
 }
 
 /*
- * The kernel filter: only IPv4 UDP to group:port (from source), not sent by this host, tagged
- * with --vlan's ID or else untagged, is ever copied to the ring. Offsets are from the network header (SKF_NET_OFF), so
- * one program serves Ethernet and IP tunnels. Non-first fragments carry no UDP header; they pass
- * on group and source alone and are counted as fragments.
+ * The kernel filter: only UDP of the group's family to group:port (from source), neither sent
+ * by this host nor for another host's MAC (PACKET_OTHERHOST, which ip_rcv_core() and
+ * ip6_rcv_core() drop: never captured, so never counted), tagged with --vlan's ID or else
+ * untagged, is ever copied to the ring. Offsets are from the network header (SKF_NET_OFF), so
+ * one program serves Ethernet and IP tunnels. Non-first fragments carry no UDP header; they
+ * pass on group and source alone and are counted as fragments. IPv6 extension headers, and a
+ * second tag under a priority tag (which the kernel strips and looks past), go to the parser.
  */
 static int attach_filter(int fd, const struct mcr_match *m)
 {
@@ -257,10 +261,27 @@ static int attach_filter(int fd, const struct mcr_match *m)
 #define INS(c, t, f, k) (prog[n++] = (struct sock_filter){ (c), (t), (f), (k) })
 #define ACCEPT 0xfd	/* patched below into jumps to the "ret #snaplen" */
 #define DROP 0xfe	/* and to the final "ret #0" */
-	INS(BPF_LD | BPF_H | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL));
-	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, v6 ? ETH_P_IPV6 : ETH_P_IP);
 	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
 	INS(BPF_JMP | BPF_JEQ | BPF_K, DROP, 0, PACKET_OUTGOING);
+	INS(BPF_JMP | BPF_JEQ | BPF_K, DROP, 0, PACKET_OTHERHOST);
+	INS(BPF_LD | BPF_H | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL));
+	INS(BPF_JMP | BPF_JEQ | BPF_K, m->vlan ? 6 : 5, 0, v6 ? ETH_P_IPV6 : ETH_P_IP);
+	/*
+	 * Stacked tags: the kernel took the outer one out (SKF_AD_VLAN_TAG) and the protocol is
+	 * the inner one's. Under a priority tag (VID 0), or under --vlan's, the kernel goes on to
+	 * the inner tag (__netif_receive_skb_core): parse_frame() decides, as it does. 5 or 6
+	 * instructions, skipped above.
+	 */
+	INS(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, ETH_P_8021Q);
+	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, DROP, ETH_P_8021AD);
+	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG));
+	INS(BPF_ALU | BPF_AND | BPF_K, 0, 0, 0x0fff);
+	if (m->vlan) {
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, 0, 0);
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, DROP, m->vlan);
+	} else {
+		INS(BPF_JMP | BPF_JEQ | BPF_K, ACCEPT, DROP, 0);
+	}
 	if (m->vlan) {
 		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT));
 		INS(BPF_JMP | BPF_JEQ | BPF_K, DROP, 0, 0);
@@ -394,8 +415,10 @@ static int probe_ingress(struct mcr_ring *r, const char *name, uint32_t *mtu)
 	}
 	close(fd);
 	switch (ifr.ifr_hwaddr.sa_family) {
-	case ARPHRD_ETHER:
 	case ARPHRD_LOOPBACK:
+		r->ingress_lo = true;
+		/* fall through */
+	case ARPHRD_ETHER:
 		r->link = MCR_LINK_ETHER;
 		return 0;
 	case ARPHRD_NONE:
@@ -1740,6 +1763,15 @@ static void release_pass(struct mcr_ring *r)
 }
 
 /* The frame in a ring slot as parse_frame() sees it, never reaching past the slot. */
+/* The sockaddr_ll the kernel writes after a TPACKET_V2 header says what kind of packet it is. */
+static uint8_t frame_pkttype(const struct tpacket2_hdr *h)
+{
+	const struct sockaddr_ll *sll =
+		(const struct sockaddr_ll *)((const uint8_t *)h + TPACKET_ALIGN(sizeof(*h)));
+
+	return sll->sll_pkttype;
+}
+
 static void frame_view(const struct mcr_ring *r, const struct tpacket2_hdr *h, uint32_t status,
 		       struct mcr_frame *f)
 {
@@ -1759,6 +1791,7 @@ static void frame_view(const struct mcr_ring *r, const struct tpacket2_hdr *h, u
 	f->vlan_tci = h->tp_vlan_tci;
 	/* Verified by the NIC or stack, or built by this host with its checksum still to do. */
 	f->csum_ok = status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY);
+	f->loopback = r->ingress_lo || frame_pkttype(h) == PACKET_LOOPBACK;
 }
 
 /* Datagrams of the stream relayed so far: whole ones and rebuilt ones. */

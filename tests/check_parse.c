@@ -17,6 +17,7 @@
 #include "mcr.h"
 
 #define IP_LEN 20		/* bytes: IPv4 header without options */
+#define IPOPT_RA 148		/* Router Alert, 4 bytes */
 #define PAYLOAD_LEN 32		/* bytes: payload of the default test datagram */
 #define JUMBO_MTU 9000		/* bytes: a common jumbo-frame MTU */
 #define MUTATIONS 200000	/* iterations of the mutation loop */
@@ -1174,8 +1175,12 @@ static struct built build(const struct frame_spec *s)
 	put16(ip + 10, 0);
 	put32(ip + 12, s->src);
 	put32(ip + 16, s->dst);
-	for (uint32_t i = IP_LEN; i < hlen; i++)
-		ip[i] = (uint8_t)(0x94 + 3 * i);	/* option bytes: content is not checked */
+	/* Options: Router Alerts (RFC 2113), which ip_options_compile() accepts any number of. */
+	for (uint32_t i = IP_LEN; i < hlen; i += 4) {
+		ip[i] = IPOPT_RA;
+		ip[i + 1] = 4;
+		ip[i + 2] = ip[i + 3] = 0;
+	}
 	put16(ip + 10, csum16(ip, hlen) ^ s->csum_xor);
 	udp = ip + hlen;
 	put16(udp, s->sport);
@@ -1721,7 +1726,7 @@ START_TEST(test_frame_udp_checksum_order)
 	assert_verdict(run(&b, b.end - 1, b.len, &m).v, MCR_DROP_TRUNCATED);
 	assert_verdict(run(&b, b.end - 1, b.end - 1, &m).v, MCR_DROP_MALFORMED);
 	free(b.buf);
-	s.udp_len = UDP_LEN + PAYLOAD_LEN - 2;
+	s.udp_len = UDP_LEN + PAYLOAD_LEN + 2;
 	expect(&s, MCR_DROP_MALFORMED);
 	s.udp_len = -1;
 	s.dport = GROUP_PORT + 1;
@@ -2318,8 +2323,8 @@ END_TEST
 
 START_TEST(test_frame_udp_len_mismatch)
 {
-	static const int lens[] = { UDP_LEN + PAYLOAD_LEN + 1, UDP_LEN + PAYLOAD_LEN - 1,
-				    UDP_LEN, UDP_LEN - 1, 0, 65535, UDP_LEN + PAYLOAD_LEN + 256 };
+	static const int lens[] = { UDP_LEN + PAYLOAD_LEN + 1, UDP_LEN - 1, 0, 65535,
+				    UDP_LEN + PAYLOAD_LEN + 256 };
 	struct frame_spec s = spec_default();
 
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
@@ -2670,7 +2675,7 @@ START_TEST(test_frame_source)
 	free(b.buf);
 
 	static const uint32_t others[] = { IP4(10, 0, 0, 2), IP4(1, 0, 0, 10),
-					   IP4(192, 0, 2, 1), IP4(0, 0, 0, 0) };
+					   IP4(192, 0, 2, 1), IP4(0, 0, 0, 1) };
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		s.src = others[i];
 		b = build(&s);
@@ -2811,13 +2816,137 @@ START_TEST(test_order_udp)
 	assert_verdict(run(&b, ETH_LEN + IP_LEN + UDP_LEN + 1, b.len, &m).v,
 		       MCR_DROP_UNMATCHED);
 	free(b.buf);
-	/* A UDP length mismatch beats a truncated payload. */
+	/* A UDP length past the IP payload beats a truncated payload. */
 	s = spec_default();
-	s.udp_len = UDP_LEN + PAYLOAD_LEN - 1;
+	s.udp_len = UDP_LEN + PAYLOAD_LEN + 1;
 	b = build(&s);
 	assert_verdict(run(&b, ETH_LEN + IP_LEN + UDP_LEN + 1, b.len, &m).v,
 		       MCR_DROP_MALFORMED);
 	free(b.buf);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------- */
+/* Issue 10: the kernel's verdicts, each asked of the kernel in tests/netns_oracle.sh        */
+
+/* A UDP length short of the IP payload: __udp4_lib_rcv() trims to it and delivers. */
+START_TEST(test_frame_udp_len_short)
+{
+	static const int lens[] = { UDP_LEN, UDP_LEN + 1, UDP_LEN + PAYLOAD_LEN - 1 };
+	struct frame_spec s = spec_default();
+	struct outcome o;
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		s.udp_len = lens[i];
+		o = outcome_of(&s);
+		assert_relay(&o, ETH_LEN + IP_LEN + UDP_LEN, (uint32_t)lens[i] - UDP_LEN);
+	}
+}
+END_TEST
+
+/* The options' bytes (padded with End of List) and what ip_options_compile() made of them. */
+static const struct {
+	const char *hex;
+	enum mcr_verdict v;
+} kernel_options[] = {
+	{ "94040000", MCR_RELAY },		/* Router Alert */
+	{ "94040001", MCR_RELAY },
+	{ "940300", MCR_DROP_MALFORMED },	/* Router Alert, 3 bytes */
+	{ "9404000094040000", MCR_RELAY },
+	{ "0701", MCR_DROP_MALFORMED },		/* length 1 */
+	{ "0728", MCR_DROP_MALFORMED },		/* past the header */
+	{ "01010107", MCR_DROP_MALFORMED },	/* no room for a length */
+	{ "830704c6120101", MCR_DROP_MARTIAN },	/* LSRR */
+	{ "890704c6120101", MCR_DROP_MARTIAN },	/* SSRR */
+	{ "830704c6120101830704c6120101", MCR_DROP_MALFORMED },
+	{ "830703c6120101", MCR_DROP_MALFORMED },
+	{ "07070400000000", MCR_RELAY },	/* Record Route */
+	{ "07070800000000", MCR_RELAY },
+	{ "07070600000000", MCR_DROP_MALFORMED },
+	{ "0707040000000007070400000000", MCR_DROP_MALFORMED },
+	{ "4408050000000000", MCR_RELAY },	/* Timestamp */
+	{ "440809e000000000", MCR_RELAY },
+	{ "440809f000000000", MCR_DROP_MALFORMED },
+	{ "440305", MCR_DROP_MALFORMED },
+	{ "4408040000000000", MCR_DROP_MALFORMED },
+	{ "4408050100000000", MCR_DROP_MALFORMED },
+	{ "1e02", MCR_RELAY },			/* unknown */
+	{ "820300", MCR_RELAY },		/* Security */
+	{ "000107", MCR_RELAY },		/* after End of List */
+	{ "860a0000000101040000", MCR_DROP_MALFORMED },	/* CIPSO */
+};
+
+START_TEST(test_frame_ip_options_kernel)
+{
+	struct frame_spec s = spec_default();
+	struct mcr_match m = match_default();
+	const char *hex = kernel_options[_i].hex;
+	uint32_t n = (uint32_t)strlen(hex) / 2;
+	struct built b;
+	uint8_t *ip;
+	unsigned int byte;
+
+	s.ihl = (uint8_t)(5 + (n + 3) / 4);
+	b = build(&s);
+	ip = b.buf + b.l3;
+	memset(ip + IP_LEN, 0, b.hlen - IP_LEN);
+	for (uint32_t i = 0; i < n; i++) {
+		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &byte), 1);
+		ip[IP_LEN + i] = (uint8_t)byte;
+	}
+	put16(ip + 10, 0);
+	put16(ip + 10, csum16(ip, b.hlen));
+	ck_assert_msg(run_full(&b, &m).v == kernel_options[_i].v, "options %s: %s, expected %s",
+		      hex, verdict_text(run_full(&b, &m).v), verdict_text(kernel_options[_i].v));
+	free(b.buf);
+}
+END_TEST
+
+/* ip_mc_validate_source(); a frame this host sent and looped back skips it, as in the kernel. */
+START_TEST(test_frame_martian_source)
+{
+	static const struct {
+		uint32_t src, dst;
+		enum mcr_verdict v;
+	} cases[] = {
+		{ IP4(127, 0, 0, 1), GROUP, MCR_DROP_MARTIAN },
+		{ IP4(127, 255, 0, 9), GROUP, MCR_DROP_MARTIAN },
+		{ IP4(224, 0, 0, 5), GROUP, MCR_DROP_MARTIAN },
+		{ IP4(239, 0, 0, 7), GROUP, MCR_DROP_MARTIAN },
+		{ IP4(255, 255, 255, 255), GROUP, MCR_DROP_MARTIAN },
+		{ IP4(0, 0, 0, 0), GROUP, MCR_DROP_MARTIAN },
+		{ IP4(0, 0, 0, 0), IP4(224, 0, 0, 251), MCR_RELAY },
+		{ IP4(0, 0, 0, 1), GROUP, MCR_RELAY },
+		{ IP4(240, 0, 0, 1), GROUP, MCR_RELAY },
+		{ IP4(198, 19, 50, 255), GROUP, MCR_RELAY },
+	};
+	struct frame_spec s = spec_default();
+	struct mcr_match m = match_default();
+	struct built b;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s.src = cases[i].src;
+		s.dst = cases[i].dst;
+		m.group.v4.s_addr = htonl(cases[i].dst);
+		b = build(&s);
+		assert_verdict(run_full(&b, &m).v, cases[i].v);
+		b.f.loopback = true;
+		assert_verdict(run_full(&b, &m).v, MCR_RELAY);
+		free(b.buf);
+	}
+}
+END_TEST
+
+/* -s refuses a loopback source: the kernel drops it from the wire. */
+START_TEST(test_args_source_loopback)
+{
+	static const char *const bad[] = { "127.0.0.1", "127.1.2.3", "::1" };
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_error(PARSE(&cfg, err, BASE, "-s", bad[i]), err, bad[i], bad[i],
+			     "loopback");
 }
 END_TEST
 
@@ -2954,6 +3083,61 @@ struct model_out {
 	bool frag_more;
 };
 
+/*
+ * IPv4 options as ip_options_compile() takes them, written out again: an error is malformed,
+ * a source route martian.
+ */
+static enum mcr_verdict model_options(const uint8_t *o, uint32_t n)
+{
+	uint32_t i = 0, len;
+	int seen_srr = 0, seen_rr = 0, seen_ts = 0;
+
+	while (i < n && o[i] != 0) {
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		if (n - i < 2)
+			return MCR_DROP_MALFORMED;
+		len = o[i + 1];
+		if (len < 2 || len > n - i)
+			return MCR_DROP_MALFORMED;
+		switch (o[i]) {
+		case 131:	/* LSRR */
+		case 137:	/* SSRR */
+			if (len < 3 || o[i + 2] < 4 || seen_srr++)
+				return MCR_DROP_MALFORMED;
+			break;
+		case 7:		/* record route */
+			if (seen_rr++ || len < 3 || o[i + 2] < 4)
+				return MCR_DROP_MALFORMED;
+			if (o[i + 2] <= len && o[i + 2] + 3 > (int)len)
+				return MCR_DROP_MALFORMED;
+			break;
+		case 68:	/* timestamp */
+			if (seen_ts++ || len < 4 || o[i + 2] < 5)
+				return MCR_DROP_MALFORMED;
+			if (o[i + 2] <= len) {
+				uint32_t fl = o[i + 3] & 15, need = fl == 1 || fl == 3 ? 7 : 3;
+
+				if (o[i + 2] + need > len)
+					return MCR_DROP_MALFORMED;
+			} else if ((o[i + 3] & 15) != 3 && (o[i + 3] >> 4) == 15) {
+				return MCR_DROP_MALFORMED;
+			}
+			break;
+		case 148:	/* router alert */
+			if (len < 4)
+				return MCR_DROP_MALFORMED;
+			break;
+		case 134:	/* CIPSO: no DOI configured */
+			return MCR_DROP_MALFORMED;
+		}
+		i += len;
+	}
+	return seen_srr ? MCR_DROP_MARTIAN : MCR_RELAY;
+}
+
 /* The spec's checks, written out independently, for the mutation loop to compare against. */
 static enum mcr_verdict model_verdict(const uint8_t *p, uint32_t cap, uint32_t wirelen,
 				      const struct mcr_frame *f, const struct mcr_match *m,
@@ -3027,6 +3211,15 @@ static enum mcr_verdict model_verdict(const uint8_t *p, uint32_t cap, uint32_t w
 	if (ip[9] != 17 || dst != ntohl(m->group.v4.s_addr) ||
 	    (m->source.family == AF_INET && src != ntohl(m->source.v4.s_addr)))
 		return MCR_DROP_UNMATCHED;
+	if (src >> 28 == 0xe || src == 0xffffffffu || src >> 24 == 127 ||
+	    (src == 0 && dst >> 8 != 0xe00000))
+		return MCR_DROP_MARTIAN;
+	if (hl > IP_LEN) {
+		enum mcr_verdict v = model_options(ip + IP_LEN, hl - IP_LEN);
+
+		if (v != MCR_RELAY)
+			return v;
+	}
 	frag = be16(ip + 6);
 	if ((frag & 0x2000) || (frag & 0x1fff)) {
 		uint32_t data = tot - hl, at = (frag & 0x1fff) * 8;
@@ -3048,10 +3241,11 @@ static enum mcr_verdict model_verdict(const uint8_t *p, uint32_t cap, uint32_t w
 	udp = ip + hl;
 	if (be16(udp + 2) != m->port)
 		return MCR_DROP_UNMATCHED;
+	/* The kernel trims the datagram to a UDP length short of the IP payload. */
 	ulen = be16(udp + 4);
-	if (ulen != tot - hl)
+	if (ulen < UDP_LEN || ulen > tot - hl)
 		return MCR_DROP_MALFORMED;
-	if (have < tot)
+	if (have < hl + ulen)
 		return MCR_DROP_TRUNCATED;
 	if (be16(udp + 6) != 0 && !f->csum_ok && udp_csum16(ip + 12, ip + 16, udp, ulen) != 0)
 		return MCR_DROP_CHECKSUM;
@@ -3328,6 +3522,11 @@ static Suite *frame_suite(void)
 	tcase_add_test(bad, test_frame_group);
 	tcase_add_test(bad, test_frame_port);
 	tcase_add_test(bad, test_frame_source);
+	tcase_add_test(bad, test_frame_udp_len_short);
+	tcase_add_loop_test(bad, test_frame_ip_options_kernel, 0,
+			    (int)(sizeof(kernel_options) / sizeof(kernel_options[0])));
+	tcase_add_test(bad, test_frame_martian_source);
+	tcase_add_test(bad, test_args_source_loopback);
 
 	tcase_add_test(order, test_order_link);
 	tcase_add_test(order, test_order_ip);

@@ -7,6 +7,7 @@
 #ifndef MCR_TESTS_FRAME_H
 #define MCR_TESTS_FRAME_H
 
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -157,6 +158,36 @@ static inline int find_case(const char *const *names, int n, const char *name, c
 		if (!strcmp(name, names[c]))
 			return c;
 	errx(EXIT_SETUP, "case %s: unknown (%s -c list names them)", name, tool);
+}
+
+/* -M: "02:00:00:00:00:99", a frame's destination MAC; exits naming a bad one. */
+static inline void parse_mac(const char *s, uint8_t *mac)
+{
+	unsigned int b[ETH_ALEN];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != ETH_ALEN)
+		errx(EXIT_SETUP, "MAC %s: not six colon-separated hex bytes", s);
+	for (int i = 0; i < ETH_ALEN; i++)
+		mac[i] = (uint8_t)b[i];
+}
+
+/* -O: IPv4 options as hex, "9404000001020304"; returns their bytes, at most max. */
+static inline uint32_t parse_hex(const char *s, uint8_t *out, uint32_t max)
+{
+	uint32_t n = 0;
+	unsigned int b;
+
+	for (; s[0] && s[1]; s += 2) {
+		if (n == max || !isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]) ||
+		    sscanf(s, "%2x", &b) != 1)
+			errx(EXIT_SETUP, "hex bytes: want at most %u pairs of hex digits", max);
+		out[n++] = (uint8_t)b;
+	}
+	if (s[0])
+		errx(EXIT_SETUP, "hex bytes: an odd number of digits");
+	return n;
 }
 
 #endif

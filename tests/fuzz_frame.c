@@ -241,7 +241,7 @@ static void check_ipv4(const struct mcr_frame *f, const struct mcr_match *m, uin
 	tot = be16(ip + 2);
 	wire = (f->wirelen > f->caplen ? f->wirelen : f->caplen) - off;
 	CHECK(ip[0] >> 4 == 4 && ihl >= IPV4_MIN_HLEN && tot >= ihl);
-	CHECK(tot <= f->caplen - off && tot <= wire);
+	CHECK(tot <= wire);
 	CHECK(fold16(sum16(ip, ihl, 0)) == 0xffff);
 	CHECK(ip[9] == UDP);
 	CHECK(same_addr(&m->group, ip + 16));
@@ -253,6 +253,7 @@ static void check_ipv4(const struct mcr_frame *f, const struct mcr_match *m, uin
 
 	if (v == MCR_FRAGMENT) {
 		CHECK(frag & 0x3fff);
+		CHECK(tot <= f->caplen - off);
 		CHECK(d->payload == ip + ihl && d->len > 0 && d->len == tot - ihl);
 		CHECK(d->frag_id == be16(ip + 4) && d->frag_nh == UDP);
 		CHECK(d->frag_off == (frag & 0x1fff) * 8 && d->frag_more == !!(frag & 0x2000));
@@ -263,7 +264,10 @@ static void check_ipv4(const struct mcr_frame *f, const struct mcr_match *m, uin
 	CHECK((frag & 0x3fff) == 0);
 	udp = ip + ihl;
 	CHECK(udp + UDP_HLEN == d->payload);
-	CHECK(tot == ihl + UDP_HLEN + d->len && be16(udp + 4) == UDP_HLEN + d->len);
+	/* A UDP length short of the IP payload is trimmed to, as __udp4_lib_rcv() does. */
+	CHECK(tot >= ihl + UDP_HLEN + d->len && be16(udp + 4) == UDP_HLEN + d->len);
+	/* Captured through the UDP length: the bytes past it are never read. */
+	CHECK(ihl + UDP_HLEN + d->len <= f->caplen - off);
 	CHECK(d->dport == MATCH_PORT && be16(udp + 2) == MATCH_PORT && d->sport == be16(udp));
 	if (be16(udp + 6) && !f->csum_ok)
 		CHECK(udp_sum_holds(ip + 12, ip + 16, 4, udp, UDP_HLEN + d->len));
@@ -285,7 +289,7 @@ static void check_ipv6(const struct mcr_frame *f, const struct mcr_match *m, uin
 	CHECK(f->caplen >= off + IPV6_HLEN);
 	end = IPV6_HLEN + be16(ip + 4);
 	wire = (f->wirelen > f->caplen ? f->wirelen : f->caplen) - off;
-	CHECK(ip[0] >> 4 == 6 && end > IPV6_HLEN && end <= wire && end <= f->caplen - off);
+	CHECK(ip[0] >> 4 == 6 && end > IPV6_HLEN && end <= wire);
 	CHECK(same_addr(&m->group, ip + 24));
 	CHECK(!m->source.family || same_addr(&m->source, ip + 8));
 	CHECK(d->src.family == AF_INET6 && same_addr(&d->src, ip + 8));
@@ -311,7 +315,7 @@ static void check_ipv6(const struct mcr_frame *f, const struct mcr_match *m, uin
 	}
 
 	if (v == MCR_FRAGMENT) {
-		CHECK(p && nh == 44);
+		CHECK(p && nh == 44 && end <= f->caplen - off);
 		CHECK(d->payload == p + EXT_HLEN && d->len > 0 && d->len == end - at - EXT_HLEN);
 		CHECK(d->frag_id == be32(p + 4) && d->frag_nh == p[0]);
 		CHECK(d->frag_off == (be16(p + 2) & 0xfff8) && d->frag_more == (be16(p + 2) & 1));
@@ -322,7 +326,10 @@ static void check_ipv6(const struct mcr_frame *f, const struct mcr_match *m, uin
 	CHECK(!p && nh == UDP && end - at >= UDP_HLEN);
 	udp = ip + at;
 	CHECK(udp + UDP_HLEN == d->payload);
-	CHECK(end - at == UDP_HLEN + d->len && be16(udp + 4) == UDP_HLEN + d->len);
+	/* Trimmed to a shorter UDP length; 0 means all of it (__udp6_lib_rcv()). */
+	CHECK(end - at >= UDP_HLEN + d->len && at + UDP_HLEN + d->len <= f->caplen - off);
+	CHECK(be16(udp + 4) == UDP_HLEN + d->len ||
+	      (!be16(udp + 4) && end - at == UDP_HLEN + d->len));
 	CHECK(d->dport == MATCH_PORT && be16(udp + 2) == MATCH_PORT && d->sport == be16(udp));
 	/* IPv6 has no "no checksum": zero is a drop. */
 	CHECK(be16(udp + 6));
@@ -445,7 +452,7 @@ static void check_done(const struct mcr_match *m, const struct mcr_datagram *fra
 	/* In IPv4 the UDP header starts the datagram; IPv6 options may come before it. */
 	CHECK(v6 || udp == s->buf);
 	CHECK(!memcmp(s->buf + frag->frag_off, frag->payload, frag->len));
-	CHECK(be16(udp + 4) == UDP_HLEN + d->len);
+	CHECK(be16(udp + 4) == UDP_HLEN + d->len || (v6 && !be16(udp + 4)));
 	CHECK(d->dport == MATCH_PORT && be16(udp + 2) == MATCH_PORT && d->sport == be16(udp));
 	CHECK(d->src.family == frag->src.family && same_addr(&d->src, frag->src.v6.s6_addr));
 	CHECK(d->dst.family == m->group.family && same_addr(&d->dst, m->group.v6.s6_addr));

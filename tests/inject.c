@@ -56,6 +56,8 @@
 #define IP_FLAG_MF 0x2000
 #define IPOPT_EOL 0
 #define IPOPT_NOP 1
+#define IP_OPTS_MAX 40			/* bytes of options an IHL of 15 holds */
+#define ROUTER_ALERT_HEX "94040000"	/* "opts" without -O: RFC 2113, valid */
 
 enum inject_case {
 	C_VALID, C_IPOPTS, C_PADDED, C_ZERO, C_MAX,
@@ -65,6 +67,7 @@ enum inject_case {
 	C_FRAG_FIRST, C_FRAG_MIDDLE, C_FRAG_LAST, C_TCP, C_ICMP,
 	C_OTHER_GROUP, C_OTHER_PORT, C_OTHER_SOURCE, C_VLAN, C_VLAN0, C_IPV6,
 	C_FRAGS, C_FRAGS_REVERSE, C_FRAGS_SHUFFLE, C_FRAGS_DUP, C_FRAGS_OVERLAP, C_FRAGS_INCOMPLETE,
+	C_OPTS, C_VLAN0_VLAN, C_VLAN0_VLAN0,
 	C_CASES
 };
 
@@ -105,6 +108,9 @@ static const char *const case_name[C_CASES] = {
 	[C_FRAGS_DUP] = "frags-dup",
 	[C_FRAGS_OVERLAP] = "frags-overlap",
 	[C_FRAGS_INCOMPLETE] = "frags-incomplete",
+	[C_OPTS] = "opts",
+	[C_VLAN0_VLAN] = "vlan0-vlan",
+	[C_VLAN0_VLAN0] = "vlan0-vlan0",
 };
 
 struct inject {
@@ -116,6 +122,11 @@ struct inject {
 	uint16_t vid;			/* -V: the VLAN ID of the "vlan" case */
 	unsigned int frags;		/* -k: fragments per datagram of the frags cases */
 	uint64_t shuffle;		/* xorshift64 state of "frags-shuffle" */
+	bool dst_mac_set;		/* -M: every frame to this MAC, not the group's */
+	uint8_t dst_mac[ETH_ALEN];
+	uint8_t opts[IP_OPTS_MAX];	/* -O: the options of the "opts" case */
+	uint32_t opts_len;
+	int32_t udp_len;		/* -U: the UDP length field of every case, -1 for none */
 };
 
 /* One frame's recipe: a valid IPv4 UDP frame and what the case does to it. */
@@ -126,6 +137,8 @@ struct plan {
 	uint16_t frag;			/* flags and fragment offset, host order */
 	bool vlan;
 	uint16_t tci;
+	bool vlan2;			/* a second tag inside the first */
+	uint16_t tci2;
 	uint32_t payload_len;		/* UDP payload bytes built */
 	uint32_t l4_len;		/* bytes after the IP header that belong to the datagram */
 	int32_t ip_len;			/* total length field, -1 for the true one */
@@ -144,7 +157,8 @@ static int usage(int code)
 	fprintf(code ? stderr : stdout,
 		"usage: inject -I IFACE -c CASE [-n N] [-S SRC] [-g GROUP:PORT] [-l LEN]\n"
 		"              [-s STREAM_ID] [-q FIRST_SEQ] [-r PPS] [-T MAX_SECONDS]\n"
-		"              [-k FRAGMENTS] [-V VLAN_ID]\n"
+		"              [-k FRAGMENTS] [-V VLAN_ID] [-M DST_MAC] [-O HEX_OPTIONS]\n"
+		"              [-U UDP_LEN]\n"
 		"       inject -c list\n");
 	return code;
 }
@@ -164,6 +178,15 @@ static void put_mcast_mac(uint8_t *mac, struct in_addr a)
 	mac[3] = (h >> 16) & 0x7f;
 	mac[4] = h >> 8;
 	mac[5] = h;
+}
+
+/* The group's MAC, or -M's: a unicast MAC not ours makes the frame PACKET_OTHERHOST. */
+static void put_dst_mac(const struct inject *in, uint8_t *mac, struct in_addr group)
+{
+	if (in->dst_mac_set)
+		memcpy(mac, in->dst_mac, ETH_ALEN);
+	else
+		put_mcast_mac(mac, group);
 }
 
 static void plan_case(const struct inject *in, enum inject_case c, uint64_t index,
@@ -271,7 +294,18 @@ static void plan_case(const struct inject *in, enum inject_case c, uint64_t inde
 		p->vlan = true;
 		p->tci = VLAN0_TCI;
 		break;
+	case C_OPTS:
+		p->ihl = (uint8_t)(5 + (in->opts_len + 3) / 4);
+		break;
+	case C_VLAN0_VLAN:
+	case C_VLAN0_VLAN0:
+		p->vlan = p->vlan2 = true;
+		p->tci = VLAN0_TCI;
+		p->tci2 = c == C_VLAN0_VLAN ? in->vid : VLAN0_TCI;
+		break;
 	}
+	if (in->udp_len >= 0)
+		p->udp_len = in->udp_len;
 }
 
 /*
@@ -280,7 +314,7 @@ static void plan_case(const struct inject *in, enum inject_case c, uint64_t inde
  */
 static size_t build_ipv4(const struct inject *in, const struct plan *p, uint64_t seq)
 {
-	size_t eth_len = ETH_HLEN + (p->vlan ? 4 : 0);
+	size_t eth_len = ETH_HLEN + (p->vlan ? 4 : 0) + (p->vlan2 ? 4 : 0);
 	uint32_t hdr = p->ihl * 4u < 20 ? 20 : p->ihl * 4u;	/* bytes of IP header written */
 	uint8_t *ip = frame + eth_len, *udp = ip + hdr;
 	uint32_t udp_true = 8 + p->payload_len, ip_true = hdr + p->l4_len;
@@ -289,11 +323,15 @@ static size_t build_ipv4(const struct inject *in, const struct plan *p, uint64_t
 	uint16_t csum;
 	size_t len;
 
-	put_mcast_mac(frame, p->dst);
+	put_dst_mac(in, frame, p->dst);
 	memcpy(frame + ETH_ALEN, in->wire.mac, ETH_ALEN);
 	if (p->vlan) {
 		put_be16(frame + 12, ETHERTYPE_VLAN);
 		put_be16(frame + 14, p->tci);
+	}
+	if (p->vlan2) {
+		put_be16(frame + 16, ETHERTYPE_VLAN);
+		put_be16(frame + 18, p->tci2);
 	}
 	put_be16(frame + eth_len - 2, ETHERTYPE_IP);
 
@@ -310,7 +348,10 @@ static size_t build_ipv4(const struct inject *in, const struct plan *p, uint64_t
 	put_be16(ip + 10, 0);
 	memcpy(ip + 12, &p->src, 4);
 	memcpy(ip + 16, &p->dst, 4);
-	if (hdr > 20) {
+	if (hdr > 20 && in->opts_len) {
+		memset(ip + 20, IPOPT_EOL, hdr - 20);
+		memcpy(ip + 20, in->opts, in->opts_len);
+	} else if (hdr > 20) {
 		memset(ip + 20, IPOPT_NOP, hdr - 20 - 1);
 		ip[hdr - 1] = IPOPT_EOL;
 	}
@@ -349,6 +390,8 @@ static size_t build_ipv6(const struct inject *in, uint64_t seq)
 
 	/* RFC 2464: 33:33 and the group's low 32 bits */
 	memcpy(frame, "\x33\x33\x00\x00\x00\x01", ETH_ALEN);
+	if (in->dst_mac_set)
+		memcpy(frame, in->dst_mac, ETH_ALEN);
 	memcpy(frame + ETH_ALEN, in->wire.mac, ETH_ALEN);
 	put_be16(frame + 12, ETHERTYPE_IPV6);
 
@@ -378,18 +421,24 @@ static bool is_frags(enum inject_case c)
 static uint32_t build_datagram(const struct inject *in, uint64_t seq)
 {
 	uint32_t len = UDP_HLEN + in->len;
+	uint32_t claim = in->udp_len >= 0 ? (uint32_t)in->udp_len : len;	/* -U */
 	uint64_t sum;
 	uint16_t csum;
 
 	payload_build(dgram + UDP_HLEN, in->len, in->stream, seq, now_ns());
-	put_udp(dgram, in->port, (uint16_t)len);
-	/* RFC 768 over the whole datagram: the receiver's kernel checks it once reassembled. */
+	put_udp(dgram, in->port, (uint16_t)claim);
+	/*
+	 * RFC 768 over the datagram, as far as the UDP length claims: the receiver's kernel
+	 * checks it once reassembled.
+	 */
+	if (claim < len)
+		len = claim;
 	sum = csum_add(0, (const uint8_t *)&in->src, 4);
 	sum = csum_add(sum, (const uint8_t *)&in->group, 4);
 	sum += IPPROTO_UDP + len;
 	csum = csum_fold(csum_add(sum, dgram, len));
 	put_be16(dgram + 6, csum ? csum : 0xffff);
-	return len;
+	return UDP_HLEN + in->len;
 }
 
 /* One IPv4 fragment of dgram into frame: bytes [off, off + n), MF when more follow. */
@@ -398,7 +447,7 @@ static size_t build_fragment(const struct inject *in, uint64_t seq, uint32_t off
 {
 	uint8_t *ip = frame + ETH_HLEN;
 
-	put_mcast_mac(frame, in->group);
+	put_dst_mac(in, frame, in->group);
 	memcpy(frame + ETH_ALEN, in->wire.mac, ETH_ALEN);
 	put_be16(frame + 12, ETHERTYPE_IP);
 	ip[0] = 0x45;
@@ -506,7 +555,7 @@ static int send_fragments(struct inject *in, enum inject_case c, uint64_t seq)
 int main(int argc, char *argv[])
 {
 	struct inject in = { .wire.fd = -1, .len = DEFAULT_LEN, .port = 5000, .vid = VLAN_VID,
-			     .frags = DEFAULT_FRAGS, .shuffle = SHUFFLE_SEED };
+			     .frags = DEFAULT_FRAGS, .shuffle = SHUFFLE_SEED, .udp_len = -1 };
 	const char *ifname = NULL;	/* -I */
 	const char *case_arg = NULL;	/* -c */
 	uint64_t count = 1;		/* -n */
@@ -521,7 +570,7 @@ int main(int argc, char *argv[])
 
 	inet_pton(AF_INET, DEFAULT_SRC, &in.src);
 	parse_ipv4_port("group", DEFAULT_GROUP, &group);
-	while ((opt = getopt(argc, argv, "I:c:n:S:g:l:s:q:r:T:k:V:h")) != -1) {
+	while ((opt = getopt(argc, argv, "I:c:n:S:g:l:s:q:r:T:k:V:M:O:U:h")) != -1) {
 		switch (opt) {
 		case 'I':
 			ifname = optarg;
@@ -560,6 +609,16 @@ int main(int argc, char *argv[])
 		case 'V':
 			in.vid = (uint16_t)parse_num("VLAN ID", optarg, 1, 4094);
 			break;
+		case 'M':
+			parse_mac(optarg, in.dst_mac);
+			in.dst_mac_set = true;
+			break;
+		case 'O':
+			in.opts_len = parse_hex(optarg, in.opts, IP_OPTS_MAX);
+			break;
+		case 'U':
+			in.udp_len = (int32_t)parse_num("UDP length", optarg, 0, 65535);
+			break;
 		case 'h':
 			return usage(0);
 		default:
@@ -584,6 +643,10 @@ int main(int argc, char *argv[])
 	if (is_frags(c) && UDP_HLEN + in.len < FRAG_UNIT * in.frags)
 		errx(EXIT_SETUP, "%s: -k %u needs -l %u or more, %u bytes a fragment", case_arg,
 		     in.frags, FRAG_UNIT * in.frags - UDP_HLEN, FRAG_UNIT);
+	if (c == C_OPTS && !in.opts_len)
+		in.opts_len = parse_hex(ROUTER_ALERT_HEX, in.opts, IP_OPTS_MAX);
+	if (c != C_OPTS && in.opts_len)
+		errx(EXIT_SETUP, "-O goes with the opts case only");
 	if (c == C_FRAGS_DUP && in.frags < 3)
 		errx(EXIT_SETUP, "frags-dup needs -k 3 or more, to have a middle fragment");
 	in.group = group.sin_addr;

@@ -112,6 +112,9 @@ struct inject {
 	uint32_t len, stream;
 	uint64_t first_seq;
 	unsigned int frags;		/* -k */
+	bool dst_mac_set;		/* -M: every frame to this MAC, not the group's */
+	uint8_t dst_mac[ETH_ALEN];
+	int32_t udp_len;		/* -U: the plain cases' UDP length field, -1 for none */
 };
 
 /* One unfragmented frame's recipe: a valid datagram and what the case bends. */
@@ -136,7 +139,8 @@ static int usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: inject6 -I IFACE -c CASE [-n N] [-S SRC6] [-g [GROUP6]:PORT] [-l LEN]\n"
-		"               [-s STREAM_ID] [-q FIRST_SEQ] [-k FRAGMENTS]\n"
+		"               [-s STREAM_ID] [-q FIRST_SEQ] [-k FRAGMENTS] [-M DST_MAC]\n"
+		"               [-U UDP_LEN]\n"
 		"       inject6 -c list\n");
 	return code;
 }
@@ -168,6 +172,8 @@ static void put_eth(const struct inject *in, const struct in6_addr *dst)
 {
 	frame[0] = frame[1] = 0x33;
 	memcpy(frame + 2, dst->s6_addr + 12, 4);
+	if (in->dst_mac_set)
+		memcpy(frame, in->dst_mac, ETH_ALEN);
 	memcpy(frame + ETH_ALEN, in->wire.mac, ETH_ALEN);
 	put_be16(frame + 12, ETHERTYPE_IPV6);
 }
@@ -324,6 +330,8 @@ static void plan_case(const struct inject *in, enum inject_case c, struct plan *
 	default:
 		break;
 	}
+	if (in->udp_len >= 0)
+		p->udp_len = in->udp_len;
 }
 
 /* The whole frame of plan p for sequence number seq; returns its length. */
@@ -341,8 +349,12 @@ static size_t build_plan(const struct inject *in, const struct plan *p, uint64_t
 	udp = ip + IP6_HLEN + chain;
 	payload_build(udp + UDP_HLEN, in->len, in->stream, seq, now_ns());
 	put_udp(udp, p->dport, (uint16_t)udp_len);
-	/* Over the bytes the UDP length claims, as far as they were built. */
-	csum = udp6_csum(&p->src, &p->dst, udp, udp_len < udp_true ? udp_len : udp_true);
+	/*
+	 * Over the bytes the UDP length claims, as far as they were built; a length of 0
+	 * claims them all (a jumbogram's, RFC 2675).
+	 */
+	csum = udp6_csum(&p->src, &p->dst, udp,
+			 udp_len && udp_len < udp_true ? udp_len : udp_true);
 	if (p->csum_bad)
 		csum = csum_break(csum);
 	put_be16(udp + 6, p->csum_zero ? 0 : csum);
@@ -444,7 +456,8 @@ static int send_fragments(struct inject *in, enum inject_case c, uint64_t seq, u
 
 int main(int argc, char *argv[])
 {
-	struct inject in = { .wire.fd = -1, .len = DEFAULT_LEN, .frags = DEFAULT_FRAGS };
+	struct inject in = { .wire.fd = -1, .len = DEFAULT_LEN, .frags = DEFAULT_FRAGS,
+			     .udp_len = -1 };
 	const char *ifname = NULL;	/* -I */
 	const char *case_arg = NULL;	/* -c */
 	uint64_t count = 1;		/* -n */
@@ -461,7 +474,7 @@ int main(int argc, char *argv[])
 	parse_addr_port("group", DEFAULT_GROUP, &ss, &ss_len);
 	in.group = ((struct sockaddr_in6 *)&ss)->sin6_addr;
 	in.port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	while ((opt = getopt(argc, argv, "I:c:n:S:g:l:s:q:T:k:h")) != -1) {
+	while ((opt = getopt(argc, argv, "I:c:n:S:g:l:s:q:T:k:M:U:h")) != -1) {
 		switch (opt) {
 		case 'I':
 			ifname = optarg;
@@ -499,6 +512,13 @@ int main(int argc, char *argv[])
 			break;
 		case 'k':
 			in.frags = (unsigned int)parse_num("fragments", optarg, 2, MAX_FRAGS);
+			break;
+		case 'M':
+			parse_mac(optarg, in.dst_mac);
+			in.dst_mac_set = true;
+			break;
+		case 'U':
+			in.udp_len = (int32_t)parse_num("UDP length", optarg, 0, 65535);
 			break;
 		case 'h':
 			return usage(0);
