@@ -675,19 +675,23 @@ static enum mcr_verdict parse_ipv4(const struct mcr_frame *f, const struct mcr_m
 	memcpy(&d->src.v4, ip + 12, 4);
 	memcpy(&d->dst.v4, ip + 16, 4);
 	d->dscp = ip[1] >> 2;
+	d->ecn = ip[1] & 3;
 	frag = get16(ip + 6);
 	if (frag & IPV4_FRAG_MASK) {
 		/*
-		 * RFC 791: every fragment but the last carries a multiple of 8 bytes; none may
-		 * reach past 65535 bytes of datagram (the kernel drops these as oversized too).
+		 * As ip_frag_queue(): a fragment with more to come is cut to a multiple of 8
+		 * bytes; an empty one, or one past 65535 bytes of datagram, goes on to kill its
+		 * datagram in reassembly.
 		 */
 		d->frag_off = (uint16_t)((frag & IPV4_OFFSET_MASK) * 8);
 		d->frag_more = frag & IPV4_MF;
 		d->frag_id = get16(ip + 4);
 		d->frag_nh = IPPROTO_UDP_NUM;
+		d->frag_chain = 0;
+		d->frag_hlen = (uint16_t)ihl;
 		d->len = tot - ihl;
-		if (!d->len || (d->frag_more && d->len % 8) || d->frag_off + tot > 65535)
-			return MCR_DROP_MALFORMED;
+		if (d->frag_more)
+			d->len &= ~7u;
 		if (avail < tot)
 			return MCR_DROP_TRUNCATED;
 		d->payload = ip + ihl;
@@ -725,6 +729,7 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 	memcpy(&d->src.v6, ip + 8, 16);
 	memcpy(&d->dst.v6, ip + 24, 16);
 	d->dscp = (uint8_t)(((ip[0] & 0x0f) << 4 | ip[1] >> 4) >> 2);
+	d->ecn = (ip[1] >> 4) & 3;
 
 	nh = ip[6];
 	for (int i = 0; nh != IPPROTO_UDP_NUM; i++) {
@@ -748,8 +753,15 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 			d->frag_more = fo & 1;
 			d->frag_id = get32(p + 4);
 			d->frag_nh = p[0];
+			d->frag_chain = (uint8_t)(i + 1);
+			d->frag_hlen = (uint16_t)(at - IPV6_HLEN);
 			d->len = end - at - IPV6_FRAG_HLEN;
-			if (!d->len || (d->frag_more && d->len % 8) || d->frag_off + d->len > 65535)
+			/*
+			 * Dropped alone; an empty fragment goes on to kill its datagram, unless it
+			 * is the first, which holds no UDP header (RFC 8200 section 4.5).
+			 */
+			if ((!d->len && !d->frag_off) || (d->frag_more && d->len % 8) ||
+			    d->frag_off + d->len > 65535)
 				return MCR_DROP_MALFORMED;
 			if (avail < end)
 				return MCR_DROP_TRUNCATED;
@@ -787,9 +799,11 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 
 static void free_slot(struct mcr_reasm_slot *s)
 {
-	s->busy = false;
-	s->n = 0;
-	s->have = s->total = 0;
+	s->busy = s->first_in = s->last_in = false;
+	s->len = s->meat = s->tail = 0;
+	s->ecn_seen = 0;
+	memset(s->held, 0, sizeof(s->held));
+	memset(s->run, 0, sizeof(s->run));
 }
 
 void reasm_expire(struct mcr_reasm *t, uint64_t now_ms)
@@ -830,10 +844,10 @@ void reasm_release(struct mcr_reasm *t)
 		t->slot[i].sent = false;
 }
 
-/* The slot collecting this datagram's fragments, a free one, or the oldest one evicted. */
+/* The slot collecting this datagram's fragments, or a free one; NULL when all are busy. */
 static struct mcr_reasm_slot *find_slot(struct mcr_reasm *t, const struct mcr_datagram *f)
 {
-	struct mcr_reasm_slot *free = NULL, *oldest = NULL;
+	struct mcr_reasm_slot *free = NULL;
 
 	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
 		struct mcr_reasm_slot *s = &t->slot[i];
@@ -846,20 +860,107 @@ static struct mcr_reasm_slot *find_slot(struct mcr_reasm *t, const struct mcr_da
 		}
 		if (s->id == f->frag_id && ip_equal(&s->src, &f->src) && ip_equal(&s->dst, &f->dst))
 			return s;
-		if (!oldest || s->start_ms < oldest->start_ms)
-			oldest = s;
-	}
-	if (!free && oldest) {
-		free_slot(oldest);
-		t->evicted++;
-		free = oldest;
 	}
 	return free;
 }
 
+static bool unit_test(const uint64_t *map, uint32_t u)
+{
+	return map[u / 64] >> (u % 64) & 1;
+}
+
+static void unit_set(uint64_t *map, uint32_t u)
+{
+	map[u / 64] |= 1ull << (u % 64);
+}
+
+enum place { PLACE_NEW_RUN, PLACE_APPEND, PLACE_DUPLICATE, PLACE_OVERLAP };
+
 /*
- * Overlap anywhere discards the whole datagram (RFC 5722's rule, which Linux applies to IPv4
- * too); an exact duplicate of a fragment already held is dropped alone, as the kernel does.
+ * Where [off, end) goes, as inet_frag_queue_insert() decides: past the furthest fragment held
+ * it appends to its run or starts one, and must not reach back into it; short of it, it is a
+ * duplicate only inside one run (two runs side by side are not one), an overlap when it meets
+ * any held unit otherwise, and else a run of its own.
+ */
+static enum place place_fragment(const struct mcr_reasm_slot *s, uint32_t off, uint32_t end)
+{
+	uint32_t first = off / MCR_REASM_UNIT, stop = (end + MCR_REASM_UNIT - 1) / MCR_REASM_UNIT;
+	unsigned int held = 0;
+
+	if (!s->tail)
+		return PLACE_NEW_RUN;
+	if (end > s->tail)
+		return off < s->tail ? PLACE_OVERLAP : off == s->tail ? PLACE_APPEND : PLACE_NEW_RUN;
+	for (uint32_t u = first; u < stop; u++)
+		held += unit_test(s->held, u);
+	if (!held)
+		return PLACE_NEW_RUN;
+	if (held < stop - first)
+		return PLACE_OVERLAP;
+	for (uint32_t u = first + 1; u < stop; u++)
+		if (unit_test(s->run, u))
+			return PLACE_OVERLAP;
+	return PLACE_DUPLICATE;
+}
+
+/*
+ * The kernel's length rules (ip_frag_queue(), ip6_frag_queue()), before any overlap check: a
+ * last fragment fixes the length and must not fall short of data held; data past a known
+ * length, or an empty fragment, kills the datagram.
+ */
+static bool length_ok(struct mcr_reasm_slot *s, const struct mcr_datagram *f, uint32_t end)
+{
+	if (!f->frag_more) {
+		if (end < s->len || (s->last_in && end != s->len))
+			return false;
+		s->last_in = true;
+		s->len = end;
+	} else if (end > s->len) {
+		if (s->last_in)
+			return false;
+		s->len = end;
+	}
+	return f->len != 0;
+}
+
+/* Whole: the rebuilt UDP datagram, or NULL for one the kernel would not deliver. */
+static const uint8_t *rebuilt_udp(struct mcr_reasm_slot *s, const struct mcr_match *m,
+				  uint32_t *udp_len)
+{
+	const bool v6 = s->src.family == AF_INET6;
+	const uint8_t *udp = s->buf;
+	uint32_t len = s->len;
+
+	/*
+	 * ip_frag_reasm(), ip6_frag_reasm(): 65535 bytes with the first fragment's headers; a
+	 * not-ECT fragment among ECN-capable ones (ip_frag_ecn_table) is refused.
+	 */
+	if (s->hlen + s->len > 65535 || ((s->ecn_seen & 1) && (s->ecn_seen & ~1)))
+		return NULL;
+	/* In IPv6 the fragmentable part may start with destination options or routing headers. */
+	for (int i = 0; v6 && s->nh != IPPROTO_UDP_NUM && i < IPV6_EXT_MAX; i++) {
+		uint32_t hl;
+
+		if ((s->nh != NH_DSTOPTS && s->nh != NH_ROUTING) || len < 8 ||
+		    (hl = (udp[1] + 1u) * 8) > len || (s->nh == NH_ROUTING && udp[3]))
+			return NULL;
+		s->nh = udp[0];
+		udp += hl;
+		len -= hl;
+	}
+	if (s->nh != IPPROTO_UDP_NUM || len < UDP_HLEN || get16(udp + 2) != m->port ||
+	    get16(udp + 4) != len || (v6 && !get16(udp + 6)) ||
+	    (get16(udp + 6) && !udp_checksum_ok(s->src.v6.s6_addr, s->dst.v6.s6_addr,
+						 v6 ? 16 : 4, udp, len)))
+		return NULL;
+	*udp_len = len;
+	return udp;
+}
+
+/*
+ * A fragment, taken as the kernel takes it: its length rules first, then its place among the
+ * runs held (an overlap discards the whole datagram, RFC 5722's rule, which Linux applies to
+ * IPv4 too; a duplicate is dropped alone), and the datagram checked once whole.
  */
 enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *f,
 				const struct mcr_match *m, uint64_t now_ms, struct mcr_datagram *d)
@@ -867,10 +968,10 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 	struct mcr_reasm_slot *s;
 	uint32_t off = f->frag_off, end = off + f->len, len;
 	const uint8_t *udp;
-	bool v6;
+	enum place place;
 
 	reasm_expire(t, now_ms);
-	if (end > sizeof(t->slot[0].buf))	/* parse_frame() never hands over such a fragment */
+	if (end > MCR_REASM_UNITS * MCR_REASM_UNIT)	/* parse_frame() never hands one over */
 		return MCR_REASM_INVALID;
 	s = find_slot(t, f);
 	if (!s)
@@ -882,54 +983,36 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 		s->dst = f->dst;
 		s->id = f->frag_id;
 	}
-	for (unsigned int i = 0; i < s->n; i++) {
-		if (off == s->range[i].off && end == s->range[i].end)
-			return MCR_REASM_DUPLICATE;
-		if (off < s->range[i].end && end > s->range[i].off)
-			goto invalid;
-	}
-	if ((s->total && (end > s->total || (!f->frag_more && end != s->total))) ||
-	    s->n == MCR_REASM_FRAGS)
+	if (!length_ok(s, f, end))
 		goto invalid;
-	if (!f->frag_more) {
-		for (unsigned int i = 0; i < s->n; i++)
-			if (s->range[i].end > end)
-				goto invalid;
-		s->total = end;
-	}
+	place = place_fragment(s, off, end);
+	if (place == PLACE_OVERLAP)
+		goto invalid;
+	if (place == PLACE_DUPLICATE)
+		return MCR_REASM_DUPLICATE;
+	if (place == PLACE_NEW_RUN)
+		unit_set(s->run, off / MCR_REASM_UNIT);
+	for (uint32_t u = off / MCR_REASM_UNIT; u < (end + MCR_REASM_UNIT - 1) / MCR_REASM_UNIT; u++)
+		unit_set(s->held, u);
+	if (end > s->tail)
+		s->tail = end;
+	/* Bytes past 64 KiB are never needed: such a datagram fails the size check once whole. */
+	if (off < sizeof(s->buf))
+		memcpy(s->buf + off, f->payload, (end < sizeof(s->buf) ? end : sizeof(s->buf)) - off);
+	s->meat += f->len;
+	s->ecn_seen |= (uint8_t)(1u << (f->ecn & 3));
 	if (!off) {
+		s->first_in = true;
 		s->dscp = f->dscp;
 		s->nh = f->frag_nh;
+		s->chain = f->frag_chain;
+		s->hlen = f->frag_hlen;
 	}
-	memcpy(s->buf + off, f->payload, f->len);
-	s->range[s->n].off = off;
-	s->range[s->n].end = end;
-	s->n++;
-	s->have += f->len;
-	if (!s->total || s->have != s->total)
+	if (!s->first_in || !s->last_in || s->meat != s->len)
 		return MCR_REASM_QUEUED;
 
-	/*
-	 * Whole: now it must be the UDP datagram the kernel filter could only guess at. In IPv6
-	 * the fragmentable part may start with destination options or routing headers.
-	 */
-	udp = s->buf;
-	len = s->total;
-	v6 = s->src.family == AF_INET6;
-	for (int i = 0; v6 && s->nh != IPPROTO_UDP_NUM && i < IPV6_EXT_MAX; i++) {
-		uint32_t hl;
-
-		if ((s->nh != NH_DSTOPTS && s->nh != NH_ROUTING) || len < 8 ||
-		    (hl = (udp[1] + 1u) * 8) > len || (s->nh == NH_ROUTING && udp[3]))
-			goto invalid;
-		s->nh = udp[0];
-		udp += hl;
-		len -= hl;
-	}
-	if (s->nh != IPPROTO_UDP_NUM || len < UDP_HLEN || get16(udp + 2) != m->port ||
-	    get16(udp + 4) != len || (v6 && !get16(udp + 6)) ||
-	    (get16(udp + 6) && !udp_checksum_ok(s->src.v6.s6_addr, s->dst.v6.s6_addr,
-						 v6 ? 16 : 4, udp, len)))
+	udp = rebuilt_udp(s, m, &len);
+	if (!udp)
 		goto invalid;
 	d->payload = udp + UDP_HLEN;
 	d->len = len - UDP_HLEN;

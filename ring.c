@@ -1226,8 +1226,8 @@ static void relay_pass(struct mcr_ring *r)
 
 	/*
 	 * A datagram rebuilt in this pass holds its slot until its sends complete, at the end of
-	 * the pass; after a backlog, 16 can complete in one. Stop there rather than refuse or
-	 * evict the next fragment: the rest of the ring waits for the next pass.
+	 * the pass; after a backlog, every slot can complete in one. Stop there rather than
+	 * refuse the next fragment: the rest of the ring waits for the next pass.
 	 */
 	while (r->held < r->batch_max && !reasm_crowded(&r->reasm)) {
 		struct tpacket2_hdr *h = frame_at(r, (r->head + r->held) % r->frame_nr);

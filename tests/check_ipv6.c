@@ -1454,7 +1454,10 @@ START_TEST(test_frag_headers)
 }
 END_TEST
 
-/* RFC 8200 4.5: every fragment but the last carries a multiple of 8 bytes, and some bytes. */
+/*
+ * RFC 8200 4.5: every fragment but the last carries a multiple of 8 bytes, or is dropped alone
+ * (ip6_frag_queue()); an empty one goes on to reassembly, where it kills its datagram.
+ */
 START_TEST(test_frag_lengths)
 {
 	uint32_t len = (uint32_t)_i;
@@ -1463,7 +1466,7 @@ START_TEST(test_frag_lengths)
 		struct spec6 s = spec_fragment(1448, len, more, 5);
 		struct outcome o = outcome_of(&s);
 
-		if (!len || (more && len % 8))
+		if (more && len % 8)
 			assert_verdict(o.v, MCR_DROP_MALFORMED);
 		else
 			assert_fragment(&o, ETH_LEN + IP6_LEN + FRAG_LEN, len, 1448, more, 5,
@@ -1938,7 +1941,7 @@ START_TEST(test_reasm_max)
 	enum mcr_reasm_result r = MCR_REASM_QUEUED;
 	struct mcr_datagram d;
 
-	ck_assert_uint_le(k, MCR_REASM_FRAGS);
+	ck_assert_uint_le(k, 64);
 	for (unsigned int f = 0; f < k; f++)
 		r = feed(t, &g, off[f], len[f], f + 1 < k, 0xfffffffe, 0, T0, &d);
 	ck_assert_int_eq(r, MCR_REASM_DONE);

@@ -256,7 +256,7 @@ test_crafted() {
 	local relayed=0 frames=0 reassembled=0 invalid=0 captured=0
 	declare -A drops=()
 	start_mcr -i r0 -g "$GROUP6" -o '[fd00:2::2]:6000' || { mcr_fail "$name" start; return; }
-	receive rx "$RCV" '[fd00:2::2]:6000' "" -w 1500 -T 20 || { mcr_fail "$name" receiver; return; }
+	receive rx "$RCV" '[fd00:2::2]:6000' "" -w 5000 -T 30 || { mcr_fail "$name" receiver; return; }
 	for k in $cases; do
 		kase=${k%%:*} out=${k#*:} stream=$((stream + 1))
 		case $out in
