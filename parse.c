@@ -28,7 +28,15 @@
 #define UDP_HLEN 8
 #define IPV6_HLEN 40
 #define IPV6_FRAG_HLEN 8
-#define IPV6_EXT_MAX 8		/* extension headers followed before giving up */
+#define IPV6_EXT_MAX 12		/* extension headers: Linux's IP6_MAX_EXT_HDRS_CNT */
+#define IPV6_OPTS_MAX 8		/* options in one header: net.ipv6.max_{hbh,dst}_opts_number */
+#define IPV6_PAD_MAX 7		/* bytes of padding in a row (ip6_parse_tlv()) */
+#define OPT_PAD1 0
+#define OPT_PADN 1
+#define OPT_ROUTER_ALERT 5
+#define OPT_IOAM 0x31
+#define NH_AUTH 51
+#define NH_NONE 59
 #define NH_HOPOPTS 0
 #define NH_ROUTING 43
 #define NH_FRAGMENT 44
@@ -701,16 +709,89 @@ static enum mcr_verdict parse_ipv4(const struct mcr_frame *f, const struct mcr_m
 }
 
 /*
+ * The options of a hop-by-hop or destination options header of hl bytes, at from the IPv6
+ * header, as ip6_parse_tlv() takes them: padding of at most 7 bytes in a row, PadN all zeros,
+ * at most 8 other options, each within the header; an unknown option whose two high bits are
+ * not 00 drops the packet (01 silently, 10 and 11 with an ICMP error, never sent for multicast).
+ * Known hop-by-hop options: Router Alert must be 2 bytes; a jumbo payload is always refused,
+ * since no frame mcr captures is longer than 65535 bytes; IOAM, not enabled, is skipped when
+ * 4-byte aligned. In a destination options header, every option is unknown.
+ */
+static bool options_ok(const uint8_t *p, uint32_t hl, bool hbh, uint32_t at)
+{
+	unsigned int pad = 0, count = 0;
+
+	for (uint32_t off = 2; off < hl;) {
+		uint32_t optlen;
+
+		if (p[off] == OPT_PAD1) {
+			if (++pad > IPV6_PAD_MAX)
+				return false;
+			off++;
+			continue;
+		}
+		if (hl - off < 2 || (optlen = p[off + 1] + 2u) > hl - off)
+			return false;
+		if (p[off] == OPT_PADN) {
+			pad += optlen;
+			if (pad > IPV6_PAD_MAX)
+				return false;
+			for (uint32_t i = 2; i < optlen; i++)
+				if (p[off + i])
+					return false;
+		} else {
+			if (++count > IPV6_OPTS_MAX)
+				return false;
+			if (hbh && p[off] == OPT_ROUTER_ALERT) {
+				if (optlen != 4)
+					return false;
+			} else if (hbh && p[off] == OPT_IOAM) {
+				if ((at + off) & 3)
+					return false;
+			} else if (p[off] >> 6) {
+				return false;	/* jumbo payload, 0xc2, is one of these */
+			}
+			pad = 0;
+		}
+		off += optlen;
+	}
+	return true;
+}
+
+/*
+ * RFC 8200 section 4.5: a first fragment must hold every header through UDP's. The kernel
+ * (ipv6frag_thdr_truncated()) walks the headers after the fragment header by their length
+ * bytes alone, and lets the fragment by when a header starts past its end.
+ */
+static bool first_fragment_whole(const uint8_t *ip, uint32_t at, uint32_t end, uint8_t nh)
+{
+	for (int n = 0; nh == NH_HOPOPTS || nh == NH_ROUTING || nh == NH_DSTOPTS ||
+			nh == NH_FRAGMENT || nh == NH_AUTH || nh == NH_NONE; n++) {
+		uint32_t hl;
+
+		if (nh == NH_NONE || n == IPV6_EXT_MAX || at + 2 > end)
+			return true;
+		hl = nh == NH_FRAGMENT ? IPV6_FRAG_HLEN :
+		     nh == NH_AUTH ? (ip[at + 1] + 2u) * 4 : (ip[at + 1] + 1u) * 8;
+		nh = ip[at];
+		at += hl;
+	}
+	return at + (nh == IPPROTO_UDP_NUM ? UDP_HLEN : 1) <= end;
+}
+
+/*
  * IPv6 (RFC 8200), from off in the frame: the fixed header, then the extension header chain,
- * each header bounds-checked against the payload length before it is read. A routing header
- * with segments left, or hop-by-hop options anywhere but first, the kernel would not deliver
- * here: malformed. The UDP checksum is mandatory: zero is a drop.
+ * each header bounds-checked against the payload length before it is read, as the kernel's
+ * receive path takes them: at most 12 headers, hop-by-hop only first, options checked, no
+ * routing header (ipv6_rthdr_rcv() drops any on a multicast destination), one fragment header.
+ * The UDP checksum is mandatory: zero is a drop.
  */
 static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_match *m,
 				   uint32_t off, struct mcr_datagram *d)
 {
 	const uint8_t *ip, *p;
 	uint32_t avail, wire, end, at = IPV6_HLEN;
+	bool atomic = false, jumbo;
 	uint8_t nh;
 
 	if (f->caplen < off + IPV6_HLEN)
@@ -719,7 +800,13 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 	avail = f->caplen - off;
 	wire = f->wirelen > f->caplen ? f->wirelen - off : avail;
 	end = IPV6_HLEN + get16(ip + 4);
-	/* A payload length of 0 announces a jumbogram, which no Ethernet carries. */
+	/*
+	 * A payload length of 0 announces a jumbogram: with hop-by-hop options first, the kernel
+	 * takes the whole frame as the packet (the jumbo option itself it refuses below).
+	 */
+	jumbo = end == IPV6_HLEN && ip[6] == NH_HOPOPTS;
+	if (jumbo)
+		end = wire;
 	if (ip[0] >> 4 != 6 || end == IPV6_HLEN || end > wire)
 		return MCR_DROP_MALFORMED;
 	if (m->group.family != AF_INET6 || memcmp(ip + 24, &m->group.v6, 16) ||
@@ -732,10 +819,13 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 	d->ecn = (ip[1] >> 4) & 3;
 
 	nh = ip[6];
-	for (int i = 0; nh != IPPROTO_UDP_NUM; i++) {
+	for (unsigned int n = 0; nh != IPPROTO_UDP_NUM; n++) {
+		uint32_t hl;
+
 		if (nh != NH_HOPOPTS && nh != NH_ROUTING && nh != NH_DSTOPTS && nh != NH_FRAGMENT)
 			return MCR_DROP_UNMATCHED;
-		if (i == IPV6_EXT_MAX || (nh == NH_HOPOPTS && i) || at + 8 > end)
+		if (n == IPV6_EXT_MAX || (nh == NH_HOPOPTS && n) || nh == NH_ROUTING ||
+		    at + 8 > end)
 			return MCR_DROP_MALFORMED;
 		if (avail < at + 8)
 			return MCR_DROP_TRUNCATED;
@@ -743,8 +833,12 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 		if (nh == NH_FRAGMENT) {
 			uint16_t fo = get16(p + 2);
 
+			/* ipv6_frag_rcv(): never in a jumbogram, never a second one. */
+			if (jumbo || atomic)
+				return MCR_DROP_MALFORMED;
 			/* RFC 6946: offset 0 without more fragments is a whole datagram. */
 			if ((fo & 0xfff9) == 0) {
+				atomic = true;
 				nh = p[0];
 				at += IPV6_FRAG_HLEN;
 				continue;
@@ -753,25 +847,28 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 			d->frag_more = fo & 1;
 			d->frag_id = get32(p + 4);
 			d->frag_nh = p[0];
-			d->frag_chain = (uint8_t)(i + 1);
+			d->frag_chain = (uint8_t)(n + 1);
 			d->frag_hlen = (uint16_t)(at - IPV6_HLEN);
 			d->len = end - at - IPV6_FRAG_HLEN;
-			/*
-			 * Dropped alone; an empty fragment goes on to kill its datagram, unless it
-			 * is the first, which holds no UDP header (RFC 8200 section 4.5).
-			 */
-			if ((!d->len && !d->frag_off) || (d->frag_more && d->len % 8) ||
-			    d->frag_off + d->len > 65535)
+			/* Dropped alone; an empty fragment goes on to kill its datagram. */
+			if ((d->frag_more && d->len % 8) || d->frag_off + d->len > 65535)
 				return MCR_DROP_MALFORMED;
 			if (avail < end)
 				return MCR_DROP_TRUNCATED;
+			if (!d->frag_off && !first_fragment_whole(ip, at + IPV6_FRAG_HLEN, end, p[0]))
+				return MCR_DROP_MALFORMED;
 			d->payload = p + IPV6_FRAG_HLEN;
 			return MCR_FRAGMENT;
 		}
-		if (at + (p[1] + 1u) * 8 > end || (nh == NH_ROUTING && p[3]))
+		hl = (p[1] + 1u) * 8;
+		if (at + hl > end)
+			return MCR_DROP_MALFORMED;
+		if (avail < at + hl)
+			return MCR_DROP_TRUNCATED;
+		if (!options_ok(p, hl, nh == NH_HOPOPTS, at))
 			return MCR_DROP_MALFORMED;
 		nh = p[0];
-		at += (p[1] + 1u) * 8;
+		at += hl;
 	}
 	return parse_udp(f, ip, at, end, avail, true, m, d);
 }
@@ -930,6 +1027,7 @@ static const uint8_t *rebuilt_udp(struct mcr_reasm_slot *s, const struct mcr_mat
 	const bool v6 = s->src.family == AF_INET6;
 	const uint8_t *udp = s->buf;
 	uint32_t len = s->len;
+	unsigned int chain = s->chain;
 
 	/*
 	 * ip_frag_reasm(), ip6_frag_reasm(): 65535 bytes with the first fragment's headers; a
@@ -937,12 +1035,15 @@ static const uint8_t *rebuilt_udp(struct mcr_reasm_slot *s, const struct mcr_mat
 	 */
 	if (s->hlen + s->len > 65535 || ((s->ecn_seen & 1) && (s->ecn_seen & ~1)))
 		return NULL;
-	/* In IPv6 the fragmentable part may start with destination options or routing headers. */
-	for (int i = 0; v6 && s->nh != IPPROTO_UDP_NUM && i < IPV6_EXT_MAX; i++) {
+	/*
+	 * In IPv6 the fragmentable part may start with destination options; a routing header is
+	 * never accepted on a multicast destination, nor a second fragment header.
+	 */
+	while (v6 && s->nh != IPPROTO_UDP_NUM) {
 		uint32_t hl;
 
-		if ((s->nh != NH_DSTOPTS && s->nh != NH_ROUTING) || len < 8 ||
-		    (hl = (udp[1] + 1u) * 8) > len || (s->nh == NH_ROUTING && udp[3]))
+		if (s->nh != NH_DSTOPTS || len < 8 || (hl = (udp[1] + 1u) * 8) > len ||
+		    ++chain > IPV6_EXT_MAX || !options_ok(udp, hl, false, 0))
 			return NULL;
 		s->nh = udp[0];
 		udp += hl;

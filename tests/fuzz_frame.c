@@ -50,7 +50,7 @@
 #define VLAN_HLEN      4
 #define IPV4_MIN_HLEN  20
 #define IPV6_HLEN      40
-#define IPV6_EXT_MAX   8 /* extension headers parse.c follows; more are malformed */
+#define IPV6_EXT_MAX   12 /* extension headers parse.c follows; more are malformed */
 #define EXT_HLEN       8 /* bytes: the least an IPv6 extension header takes */
 #define UDP_HLEN       8
 #define UDP	       17
@@ -271,8 +271,9 @@ static void check_ipv4(const struct mcr_frame *f, const struct mcr_match *m, uin
 
 /*
  * What the IPv6 header and its extension chain promise (RFC 8200): hop-by-hop options only
- * first, no routing header with segments left, every header inside the payload length, at
- * most IPV6_EXT_MAX of them; an atomic fragment header (offset 0, no more) is passed over.
+ * first, no routing header, every header inside the payload length, at most IPV6_EXT_MAX of
+ * them; an atomic fragment header (offset 0, no more) is passed over, once. A payload length
+ * of 0 with hop-by-hop options first takes the frame whole.
  */
 static void check_ipv6(const struct mcr_frame *f, const struct mcr_match *m, uint32_t off,
 		       enum mcr_verdict v, const struct mcr_datagram *d)
@@ -285,6 +286,8 @@ static void check_ipv6(const struct mcr_frame *f, const struct mcr_match *m, uin
 	CHECK(f->caplen >= off + IPV6_HLEN);
 	end = IPV6_HLEN + be16(ip + 4);
 	wire = (f->wirelen > f->caplen ? f->wirelen : f->caplen) - off;
+	if (end == IPV6_HLEN && ip[6] == 0)
+		end = wire;
 	CHECK(ip[0] >> 4 == 6 && end > IPV6_HLEN && end <= wire && end <= f->caplen - off);
 	CHECK(same_addr(&m->group, ip + 24));
 	CHECK(!m->source.family || same_addr(&m->source, ip + 8));
@@ -304,7 +307,7 @@ static void check_ipv6(const struct mcr_frame *f, const struct mcr_match *m, uin
 			p = NULL;
 			continue;
 		}
-		CHECK(at + (p[1] + 1u) * 8 <= end && (nh != 43 || !p[3]));
+		CHECK(at + (p[1] + 1u) * 8 <= end && nh != 43);
 		nh = p[0];
 		at += (p[1] + 1u) * 8;
 		p = NULL;

@@ -43,7 +43,7 @@
 #define FRAG_ID_LOW 0x1234		/* the low 16 bits of every fragment ID */
 #define ROUTING_TYPE 253		/* RFC 4727: for experiments */
 #define ROUTING_UNITS 2			/* 24 bytes: the fixed part and one address */
-#define CHAIN_LONG 9			/* headers in "chain9": one past what mcr follows */
+#define CHAIN_LONG 9			/* headers in "chain9": one past what mcr once followed */
 #define CHAIN_OK 8
 #define OVERRUN_UNITS 255		/* "ext-overrun": claims 2048 bytes */
 #define PLEN_LONG_EXTRA 40		/* bytes the payload length overstates for "plen-long" */

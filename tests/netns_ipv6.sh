@@ -241,9 +241,9 @@ test_other_traffic() {
 # it out), or "frags/K" (K fragments a datagram, reassembled and relayed).
 test_crafted() {
 	local name="IPv6: crafted frames are counted by reason; good ones relayed intact"
-	local cases="valid:relayed hbh:relayed dstopts:relayed routing-done:relayed
-		chain8:relayed atomic:relayed
-		routing-left:drop_malformed hbh-late:drop_malformed chain9:drop_malformed
+	local cases="valid:relayed hbh:relayed dstopts:relayed routing-done:drop_malformed
+		chain8:relayed chain9:relayed atomic:relayed
+		routing-left:drop_malformed hbh-late:drop_malformed
 		ext-overrun:drop_malformed plen-long:drop_malformed plen-zero:drop_malformed
 		udplen-long:drop_malformed udplen-short:drop_malformed version:drop_malformed
 		frag-odd:drop_malformed frag-past:drop_malformed frag-empty:drop_malformed
