@@ -109,6 +109,7 @@ struct mcr_frame {
 	bool vlan_valid;	/* the kernel stripped an 802.1Q tag into vlan_tci */
 	uint16_t vlan_tci;
 	bool csum_ok;		/* the kernel verified the UDP checksum, or built the frame itself */
+	bool glued;		/* GSO or GRO: several datagrams in one frame (PACKET_VNET_HDR) */
 };
 
 /*
@@ -152,6 +153,7 @@ enum mcr_verdict {
 	MCR_DROP_FRAGMENT,	/* a fragment reassembly refused: duplicate, past 64 KiB, no room */
 	MCR_DROP_UNMATCHED,	/* not UDP of the group's family to group:port from source */
 	MCR_DROP_VLAN,		/* tagged with another VLAN ID, or untagged (or no link) with --vlan */
+	MCR_DROP_GLUED,		/* datagrams GSO or GRO glued into one frame; the kernel splits them */
 	MCR_VERDICTS
 };
 

@@ -53,6 +53,7 @@ const char *const mcr_verdict_name[MCR_VERDICTS] = {
 	[MCR_DROP_FRAGMENT] = "drop_fragment",
 	[MCR_DROP_UNMATCHED] = "drop_unmatched",
 	[MCR_DROP_VLAN] = "drop_vlan",
+	[MCR_DROP_GLUED] = "drop_glued",
 };
 
 /* RFC 2474 class selectors, RFC 2597 assured forwarding, RFC 3246 EF, RFC 5865 VA, RFC 8622 LE. */
@@ -879,6 +880,13 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 	uint32_t off = 0;
 	uint16_t type = ETHERTYPE_IPV4;
 
+	/*
+	 * Datagrams glued into one frame (a sender's UDP GSO over a veth, or GRO with
+	 * rx-udp-gro-forwarding or rx-gro-list): the kernel splits them before any socket sees
+	 * them; relayed whole they would be one datagram of the wrong size.
+	 */
+	if (f->glued)
+		return MCR_DROP_GLUED;
 	if (f->link == MCR_LINK_ETHER) {
 		enum mcr_verdict v = parse_ether(f, m, &off, &type);
 

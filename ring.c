@@ -16,6 +16,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/udp.h>
+#include <linux/virtio_net.h>
 #include <liburing.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -61,6 +62,7 @@
 #define CTRL_BYTES (CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int)))
 #define PROBE_OPS 256		/* io_uring operations the probe has room for */
 #define FILTER_SNAPLEN 0x40000	/* "accept the whole frame" for the filter's return */
+#define VNET_HLEN sizeof(struct virtio_net_hdr)	/* bytes before each frame (PACKET_VNET_HDR) */
 
 /*
  * user_data: the kind in the top byte; a send also says which destination, whether it was a GSO
@@ -337,9 +339,16 @@ static int open_ingress(struct mcr_ring *r)
 			    "is needed)", strerror(errno));
 	/* Linux 4.20 and later skip our own sends before the filter even runs; older ones filter. */
 	setsockopt(r->pkt_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	/*
+	 * A virtio header before each frame says whether GSO or GRO glued datagrams into it,
+	 * which nothing else in the frame shows.
+	 */
+	if (setsockopt(r->pkt_fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0)
+		return fail(MCR_EXIT_OSERR, "PACKET_VNET_HDR: %s", strerror(errno));
 
-	/* Room for the header, the largest frame the MTU allows and one in-band VLAN tag. */
-	r->frame_size = TPACKET_ALIGN(TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + mtu + 4 + 14);
+	/* Room for the headers, the largest frame the MTU allows and one in-band VLAN tag. */
+	r->frame_size = TPACKET_ALIGN(TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + VNET_HLEN + mtu + 4 +
+				      14);
 	block = RING_BLOCK_BYTES;
 	if (block < r->frame_size)
 		block = (r->frame_size + 4095) & ~4095u;
@@ -1184,6 +1193,10 @@ static void frame_view(const struct mcr_ring *r, const struct tpacket2_hdr *h, u
 	f->link = r->link;
 	f->vlan_valid = (status & TP_STATUS_VLAN_VALID) || h->tp_vlan_tci;
 	f->vlan_tci = h->tp_vlan_tci;
+	/* The virtio header sits right before the link header (tpacket_rcv()). */
+	f->glued = h->tp_mac >= TPACKET2_HDRLEN + VNET_HLEN && h->tp_mac <= r->frame_size &&
+		   ((const struct virtio_net_hdr *)((const uint8_t *)h + h->tp_mac -
+						    VNET_HLEN))->gso_type != VIRTIO_NET_HDR_GSO_NONE;
 	/* Verified by the NIC or stack, or built by this host with its checksum still to do. */
 	f->csum_ok = status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY);
 }

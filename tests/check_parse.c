@@ -2509,6 +2509,25 @@ START_TEST(test_frame_fragment_truncated)
 }
 END_TEST
 
+/*
+ * A frame the kernel marked as several datagrams glued together (GSO or GRO, from the virtio
+ * header): dropped as such before anything else, however sound its headers look.
+ */
+START_TEST(test_frame_glued)
+{
+	struct frame_spec s = spec_default();
+	struct mcr_match m = match_default();
+	struct built b = build(&s);
+
+	assert_verdict(run_full(&b, &m).v, MCR_RELAY);
+	b.f.glued = true;
+	assert_verdict(run_full(&b, &m).v, MCR_DROP_GLUED);
+	b.f.link = MCR_LINK_NONE;
+	assert_verdict(run_full(&b, &m).v, MCR_DROP_GLUED);
+	free(b.buf);
+}
+END_TEST
+
 /* Fragments on VLAN 100 with --vlan 100; with --vlan 200 or none, the VLAN verdict. */
 START_TEST(test_frame_fragment_vlan)
 {
@@ -2875,6 +2894,8 @@ static enum mcr_verdict model_verdict(const uint8_t *p, uint32_t cap, uint32_t w
 	uint32_t dst, src;
 	bool v6 = f->link == MCR_LINK_NONE && cap && p[0] >> 4 == 6;
 
+	if (f->glued)
+		return MCR_DROP_GLUED;
 	if (f->link == MCR_LINK_ETHER) {
 		uint16_t type, vid;
 		bool matched = false;
@@ -3090,6 +3111,7 @@ START_TEST(test_robust_mutations)
 			break;
 		}
 		f.csum_ok = next_random(&rng) % 4 == 0;
+		f.glued = next_random(&rng) % 64 == 0;
 
 		copy = malloc(cap);
 		ck_assert(copy || !cap);
@@ -3229,6 +3251,7 @@ static Suite *frame_suite(void)
 	tcase_add_test(ok, test_frame_fragments);
 	tcase_add_test(ok, test_frame_fragment_no_udp);
 	tcase_add_test(bad, test_frame_fragment_malformed);
+	tcase_add_test(bad, test_frame_glued);
 	tcase_add_test(trunc, test_frame_fragment_truncated);
 	tcase_add_test(vlan, test_frame_fragment_vlan);
 	tcase_add_test(bad, test_frame_protocol);

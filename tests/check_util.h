@@ -87,6 +87,7 @@ static inline const char *verdict_text(enum mcr_verdict v)
 		[MCR_DROP_TRUNCATED] = "TRUNCATED", [MCR_DROP_MALFORMED] = "MALFORMED",
 		[MCR_DROP_CHECKSUM] = "CHECKSUM",   [MCR_DROP_FRAGMENT] = "DROP_FRAGMENT",
 		[MCR_DROP_UNMATCHED] = "UNMATCHED", [MCR_DROP_VLAN] = "VLAN",
+		[MCR_DROP_GLUED] = "GLUED",
 	};
 
 	return (unsigned int)v < MCR_VERDICTS && name[v] ? name[v] : "out of range";

@@ -18,7 +18,7 @@ mcr_require_root
 mcr_need_tools sender receiver inject
 mcr_suite_setup
 
-DROPS="drop_truncated drop_malformed drop_checksum drop_fragment drop_unmatched drop_vlan"
+DROPS="drop_truncated drop_malformed drop_checksum drop_fragment drop_unmatched drop_vlan drop_glued"
 
 # has_counters KEY...: the last counter line has every one of them, as a number. (A run
 # whose mcr died has none: its sums must fail the test, not the shell's arithmetic.)

@@ -70,7 +70,7 @@ v6_topology() {
 # The drop counters, summed: with relayed and frag_queued, every captured frame.
 sum_drops() {
 	local s=0 k
-	for k in drop_truncated drop_malformed drop_checksum drop_fragment drop_unmatched drop_vlan; do
+	for k in drop_truncated drop_malformed drop_checksum drop_fragment drop_unmatched drop_vlan drop_glued; do
 		s=$((s + $(c $k)))
 	done
 	echo $s
