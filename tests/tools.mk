@@ -4,7 +4,8 @@
 # Defining targets here must not steal the including Makefile's default goal.
 tools_mk_saved_goal := $(.DEFAULT_GOAL)
 
-TEST_TOOLS := tests/sender tests/receiver tests/inject tests/inject6 tests/noring tests/wake
+TEST_TOOLS := tests/sender tests/receiver tests/inject tests/inject6 tests/noring tests/wake \
+	tests/oracle_rx
 TEST_TOOLS_CFLAGS := -O2 -Wall -Wextra -Werror -std=gnu11
 
 $(TEST_TOOLS): tests/%: tests/%.c tests/payload.h tests/addr.h
