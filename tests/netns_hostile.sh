@@ -283,9 +283,11 @@ test_udp_checksum() {
 
 # The inject cases a relay of 239.0.0.1:5000 with no --vlan must relay whole: valid frames,
 # the IPv4 options and padding it must see past, no payload, no UDP checksum, a priority tag,
-# and every complete set of fragments. Any other case must relay nothing.
-RELAYED_CASES="valid ipopts padded zero max nocsum-udp vlan0 frags frags-reverse frags-shuffle
-	frags-dup"
+# another source (no -s), and every complete set of fragments, duplicates inside a run, an
+# odd fragment cut to 8-byte units, ECN-capable mixes and options on the first included. Any
+# other case must relay nothing.
+RELAYED_CASES="valid ipopts padded zero max nocsum-udp vlan0 other-source frags frags-reverse
+	frags-shuffle frags-dup frags-dup-inside frags-odd-mf frags-ecn-ce frags-ipopts"
 
 # 9. mcr built with ASan and UBSan, fed every case inject has, and kernel fragments.
 test_asan_every_case() {
