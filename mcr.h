@@ -138,6 +138,7 @@ struct mcr_frame {
 	uint16_t vlan_tci;
 	bool csum_ok;		/* the kernel verified the UDP checksum, or built the frame itself */
 	bool loopback;		/* sent by this host: PACKET_LOOPBACK, or the ingress is lo */
+	bool glued;		/* GSO or GRO: several datagrams in one frame (PACKET_VNET_HDR) */
 };
 
 /*
@@ -166,6 +167,9 @@ struct mcr_datagram {
 	/* A query (MCR_QUERY): src is the querier. */
 	uint8_t query_version;	/* IGMP 1, 2 or 3; MLD 1 or 2 */
 	uint32_t query_membership_ms;	/* the membership interval it implies, 0 if it says none */
+	uint8_t ecn;		/* the ECN field: 0 not-ECT, 1 and 2 ECT, 3 CE */
+	uint8_t frag_chain;	/* IPv6 extension headers up to the fragment header, counting it */
+	uint16_t frag_hlen;	/* IPv4 header, or IPv6 extension headers before the fragment's */
 };
 
 /*
@@ -183,6 +187,7 @@ enum mcr_verdict {
 	MCR_DROP_VLAN,		/* tagged with another VLAN ID, or untagged (or no link) with --vlan */
 	MCR_QUERY,		/* an IGMP or MLD query, general or for the group: counted, not relayed */
 	MCR_DROP_MARTIAN,	/* a source the kernel refuses before routing, or a source route */
+	MCR_DROP_GLUED,		/* datagrams GSO or GRO glued into one frame; the kernel splits them */
 	MCR_VERDICTS
 };
 
@@ -203,26 +208,35 @@ size_t build_report(const struct mcr_match *m, int version, uint8_t buf[MCR_REPO
 
 /*
  * IPv4 and IPv6 reassembly, pure like the parser: the caller owns the table and the clock. Bounded:
- * MCR_REASM_SLOTS datagrams in flight (the oldest is evicted for a new one), 64 KiB each.
+ * MCR_REASM_SLOTS datagrams in flight, 64 KiB each, allocated once; a new datagram finds no room
+ * while they are all busy (the kernel too refuses fragments past ipfrag_high_thresh, 4 MiB).
+ * Fragments are kept as the kernel's inet_frag_queue_insert() keeps them: in runs, each run a
+ * fragment and those appended right after it in order; a fragment inside one run is a duplicate.
  */
-#define MCR_REASM_SLOTS 16
-#define MCR_REASM_FRAGS 64		/* fragments of one datagram */
+#define MCR_REASM_SLOTS 64
 #define MCR_REASM_TIMEOUT_MS 1000
+#define MCR_REASM_UNIT 8		/* bytes: fragment offsets count these */
+/* An IPv4 fragment may claim up to offset 65528 + 65515 bytes: a datagram doomed, but tracked. */
+#define MCR_REASM_UNITS (131072 / MCR_REASM_UNIT)
+#define MCR_REASM_WORDS (MCR_REASM_UNITS / 64)
 
 struct mcr_reasm_slot {
 	bool busy;		/* collecting fragments */
 	bool sent;		/* whole; its payload is in flight until reasm_release() */
+	bool first_in, last_in;	/* the offset-0 fragment came; the last one came */
 	struct mcr_ip src, dst;
 	uint32_t id;
 	uint8_t dscp;
 	uint8_t nh;		/* of the offset-0 fragment */
+	uint8_t chain;		/* of the offset-0 fragment: extension headers before its data */
+	uint8_t ecn_seen;	/* 1 << ECN field of every fragment */
+	uint16_t hlen;		/* of the offset-0 fragment, counted against 65535 bytes */
 	uint64_t start_ms;
-	uint32_t total;		/* IP payload bytes, known once the last fragment came; 0 before */
-	uint32_t have;		/* bytes held */
-	unsigned int n;
-	struct {
-		uint32_t off, end;
-	} range[MCR_REASM_FRAGS];
+	uint32_t len;		/* IP payload bytes: the last fragment's end, or the furthest end */
+	uint32_t meat;		/* bytes held */
+	uint32_t tail;		/* end of the fragment held furthest on; 0 while none is */
+	uint64_t held[MCR_REASM_WORDS];	/* units held */
+	uint64_t run[MCR_REASM_WORDS];	/* units a run starts at */
 	uint8_t buf[65536];
 };
 
@@ -234,9 +248,9 @@ struct mcr_reasm {
 enum mcr_reasm_result {
 	MCR_REASM_QUEUED,	/* held until the rest arrives */
 	MCR_REASM_DONE,		/* *d is the whole datagram, valid until reasm_release() */
-	MCR_REASM_INVALID,	/* overlap, inconsistent length or a bad rebuilt datagram */
+	MCR_REASM_INVALID,	/* overlap, empty, inconsistent length or a bad rebuilt datagram */
 	MCR_REASM_DUPLICATE,	/* this fragment again: dropped alone */
-	MCR_REASM_NO_ROOM,	/* every slot holds a datagram still in flight */
+	MCR_REASM_NO_ROOM,	/* a new datagram, and every slot is busy */
 };
 
 enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *frag,

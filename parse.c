@@ -28,7 +28,15 @@
 #define UDP_HLEN 8
 #define IPV6_HLEN 40
 #define IPV6_FRAG_HLEN 8
-#define IPV6_EXT_MAX 8		/* extension headers followed before giving up */
+#define IPV6_EXT_MAX 12		/* extension headers: Linux's IP6_MAX_EXT_HDRS_CNT */
+#define IPV6_OPTS_MAX 8		/* options in one header: net.ipv6.max_{hbh,dst}_opts_number */
+#define IPV6_PAD_MAX 7		/* bytes of padding in a row (ip6_parse_tlv()) */
+#define OPT_PAD1 0
+#define OPT_PADN 1
+#define OPT_ROUTER_ALERT 5
+#define OPT_IOAM 0x31
+#define NH_AUTH 51
+#define NH_NONE 59
 #define NH_HOPOPTS 0
 #define NH_ROUTING 43
 #define NH_FRAGMENT 44
@@ -77,6 +85,7 @@ const char *const mcr_verdict_name[MCR_VERDICTS] = {
 	[MCR_DROP_VLAN] = "drop_vlan",
 	[MCR_QUERY] = "queries_seen",
 	[MCR_DROP_MARTIAN] = "drop_martian",
+	[MCR_DROP_GLUED] = "drop_glued",
 };
 
 /* RFC 2474 class selectors, RFC 2597 assured forwarding, RFC 3246 EF, RFC 5865 VA, RFC 8622 LE. */
@@ -1024,19 +1033,23 @@ static enum mcr_verdict parse_ipv4(const struct mcr_frame *f, const struct mcr_m
 	memcpy(&d->src.v4, ip + 12, 4);
 	memcpy(&d->dst.v4, ip + 16, 4);
 	d->dscp = ip[1] >> 2;
+	d->ecn = ip[1] & 3;
 	frag = get16(ip + 6);
 	if (frag & IPV4_FRAG_MASK) {
 		/*
-		 * RFC 791: every fragment but the last carries a multiple of 8 bytes; none may
-		 * reach past 65535 bytes of datagram (the kernel drops these as oversized too).
+		 * As ip_frag_queue(): a fragment with more to come is cut to a multiple of 8
+		 * bytes; an empty one, or one past 65535 bytes of datagram, goes on to kill its
+		 * datagram in reassembly.
 		 */
 		d->frag_off = (uint16_t)((frag & IPV4_OFFSET_MASK) * 8);
 		d->frag_more = frag & IPV4_MF;
 		d->frag_id = get16(ip + 4);
 		d->frag_nh = IPPROTO_UDP_NUM;
+		d->frag_chain = 0;
+		d->frag_hlen = (uint16_t)ihl;
 		d->len = tot - ihl;
-		if (!d->len || (d->frag_more && d->len % 8) || d->frag_off + tot > 65535)
-			return MCR_DROP_MALFORMED;
+		if (d->frag_more)
+			d->len &= ~7u;
 		if (avail < tot)
 			return MCR_DROP_TRUNCATED;
 		d->payload = ip + ihl;
@@ -1087,10 +1100,82 @@ static enum mcr_verdict parse_mld(const struct mcr_frame *f, const uint8_t *ip, 
 }
 
 /*
+ * The options of a hop-by-hop or destination options header of hl bytes, at from the IPv6
+ * header, as ip6_parse_tlv() takes them: padding of at most 7 bytes in a row, PadN all zeros,
+ * at most 8 other options, each within the header; an unknown option whose two high bits are
+ * not 00 drops the packet (01 silently, 10 and 11 with an ICMP error, never sent for multicast).
+ * Known hop-by-hop options: Router Alert must be 2 bytes; a jumbo payload is always refused,
+ * since no frame mcr captures is longer than 65535 bytes; IOAM, not enabled, is skipped when
+ * 4-byte aligned. In a destination options header, every option is unknown.
+ */
+static bool options_ok(const uint8_t *p, uint32_t hl, bool hbh, uint32_t at)
+{
+	unsigned int pad = 0, count = 0;
+
+	for (uint32_t off = 2; off < hl;) {
+		uint32_t optlen;
+
+		if (p[off] == OPT_PAD1) {
+			if (++pad > IPV6_PAD_MAX)
+				return false;
+			off++;
+			continue;
+		}
+		if (hl - off < 2 || (optlen = p[off + 1] + 2u) > hl - off)
+			return false;
+		if (p[off] == OPT_PADN) {
+			pad += optlen;
+			if (pad > IPV6_PAD_MAX)
+				return false;
+			for (uint32_t i = 2; i < optlen; i++)
+				if (p[off + i])
+					return false;
+		} else {
+			if (++count > IPV6_OPTS_MAX)
+				return false;
+			if (hbh && p[off] == OPT_ROUTER_ALERT) {
+				if (optlen != 4)
+					return false;
+			} else if (hbh && p[off] == OPT_IOAM) {
+				if ((at + off) & 3)
+					return false;
+			} else if (p[off] >> 6) {
+				return false;	/* jumbo payload, 0xc2, is one of these */
+			}
+			pad = 0;
+		}
+		off += optlen;
+	}
+	return true;
+}
+
+/*
+ * RFC 8200 section 4.5: a first fragment must hold every header through UDP's. The kernel
+ * (ipv6frag_thdr_truncated()) walks the headers after the fragment header by their length
+ * bytes alone, and lets the fragment by when a header starts past its end.
+ */
+static bool first_fragment_whole(const uint8_t *ip, uint32_t at, uint32_t end, uint8_t nh)
+{
+	for (int n = 0; nh == NH_HOPOPTS || nh == NH_ROUTING || nh == NH_DSTOPTS ||
+			nh == NH_FRAGMENT || nh == NH_AUTH || nh == NH_NONE; n++) {
+		uint32_t hl;
+
+		if (nh == NH_NONE || n == IPV6_EXT_MAX || at + 2 > end)
+			return true;
+		hl = nh == NH_FRAGMENT ? IPV6_FRAG_HLEN :
+		     nh == NH_AUTH ? (ip[at + 1] + 2u) * 4 : (ip[at + 1] + 1u) * 8;
+		nh = ip[at];
+		at += hl;
+	}
+	return at + (nh == IPPROTO_UDP_NUM ? UDP_HLEN : 1) <= end;
+}
+
+/*
  * IPv6 (RFC 8200), from off in the frame: the fixed header, then the extension header chain,
- * each header bounds-checked against the payload length before it is read. A routing header
- * with segments left, or hop-by-hop options anywhere but first, the kernel would not deliver
- * here: malformed. The UDP checksum is mandatory: zero is a drop.
+ * each header bounds-checked against the payload length before it is read, as the kernel's
+ * receive path takes them: at most 12 headers, hop-by-hop only first, options checked, no
+ * routing header (ipv6_rthdr_rcv() drops any on a multicast destination), one fragment header.
+ * The UDP checksum is mandatory: zero is a drop.
  */
 static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_match *m,
 				   uint32_t off, struct mcr_datagram *d)
@@ -1099,6 +1184,7 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 	const uint8_t *ip, *p;
 	uint32_t avail, wire, end, at = IPV6_HLEN;
 	bool all_nodes, other_source;
+	bool atomic = false, jumbo;
 	uint8_t nh;
 
 	if (f->caplen < off + IPV6_HLEN)
@@ -1107,7 +1193,13 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 	avail = f->caplen - off;
 	wire = f->wirelen > f->caplen ? f->wirelen - off : avail;
 	end = IPV6_HLEN + get16(ip + 4);
-	/* A payload length of 0 announces a jumbogram, which no Ethernet carries. */
+	/*
+	 * A payload length of 0 announces a jumbogram: with hop-by-hop options first, the kernel
+	 * takes the whole frame as the packet (the jumbo option itself it refuses below).
+	 */
+	jumbo = end == IPV6_HLEN && ip[6] == NH_HOPOPTS;
+	if (jumbo)
+		end = wire;
 	if (ip[0] >> 4 != 6 || end == IPV6_HLEN || end > wire)
 		return MCR_DROP_MALFORMED;
 	/* Queries come to all nodes or to the group, from the querier rather than -s's source. */
@@ -1122,14 +1214,18 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 	memcpy(&d->src.v6, ip + 8, 16);
 	memcpy(&d->dst.v6, ip + 24, 16);
 	d->dscp = (uint8_t)(((ip[0] & 0x0f) << 4 | ip[1] >> 4) >> 2);
+	d->ecn = (ip[1] >> 4) & 3;
 
 	nh = ip[6];
-	for (int i = 0; nh != IPPROTO_UDP_NUM; i++) {
+	for (unsigned int n = 0; nh != IPPROTO_UDP_NUM; n++) {
+		uint32_t hl;
+
 		if (nh == NH_ICMPV6)
 			return parse_mld(f, ip, at, end, avail, m, d);
 		if (nh != NH_HOPOPTS && nh != NH_ROUTING && nh != NH_DSTOPTS && nh != NH_FRAGMENT)
 			return MCR_DROP_UNMATCHED;
-		if (i == IPV6_EXT_MAX || (nh == NH_HOPOPTS && i) || at + 8 > end)
+		if (n == IPV6_EXT_MAX || (nh == NH_HOPOPTS && n) || nh == NH_ROUTING ||
+		    at + 8 > end)
 			return MCR_DROP_MALFORMED;
 		if (avail < at + 8)
 			return MCR_DROP_TRUNCATED;
@@ -1139,8 +1235,12 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 
 			if (all_nodes || other_source)
 				return MCR_DROP_UNMATCHED;
+			/* ipv6_frag_rcv(): never in a jumbogram, never a second one. */
+			if (jumbo || atomic)
+				return MCR_DROP_MALFORMED;
 			/* RFC 6946: offset 0 without more fragments is a whole datagram. */
 			if ((fo & 0xfff9) == 0) {
+				atomic = true;
 				nh = p[0];
 				at += IPV6_FRAG_HLEN;
 				continue;
@@ -1149,18 +1249,28 @@ static enum mcr_verdict parse_ipv6(const struct mcr_frame *f, const struct mcr_m
 			d->frag_more = fo & 1;
 			d->frag_id = get32(p + 4);
 			d->frag_nh = p[0];
+			d->frag_chain = (uint8_t)(n + 1);
+			d->frag_hlen = (uint16_t)(at - IPV6_HLEN);
 			d->len = end - at - IPV6_FRAG_HLEN;
-			if (!d->len || (d->frag_more && d->len % 8) || d->frag_off + d->len > 65535)
+			/* Dropped alone; an empty fragment goes on to kill its datagram. */
+			if ((d->frag_more && d->len % 8) || d->frag_off + d->len > 65535)
 				return MCR_DROP_MALFORMED;
 			if (avail < end)
 				return MCR_DROP_TRUNCATED;
+			if (!d->frag_off && !first_fragment_whole(ip, at + IPV6_FRAG_HLEN, end, p[0]))
+				return MCR_DROP_MALFORMED;
 			d->payload = p + IPV6_FRAG_HLEN;
 			return MCR_FRAGMENT;
 		}
-		if (at + (p[1] + 1u) * 8 > end || (nh == NH_ROUTING && p[3]))
+		hl = (p[1] + 1u) * 8;
+		if (at + hl > end)
+			return MCR_DROP_MALFORMED;
+		if (avail < at + hl)
+			return MCR_DROP_TRUNCATED;
+		if (!options_ok(p, hl, nh == NH_HOPOPTS, at))
 			return MCR_DROP_MALFORMED;
 		nh = p[0];
-		at += (p[1] + 1u) * 8;
+		at += hl;
 	}
 	if (all_nodes || other_source)
 		return MCR_DROP_UNMATCHED;
@@ -1173,6 +1283,13 @@ enum mcr_verdict parse_frame(const struct mcr_frame *f, const struct mcr_match *
 	uint32_t off = 0;
 	uint16_t type = ETHERTYPE_IPV4;
 
+	/*
+	 * Datagrams glued into one frame (a sender's UDP GSO over a veth, or GRO with
+	 * rx-udp-gro-forwarding or rx-gro-list): the kernel splits them before any socket sees
+	 * them; relayed whole they would be one datagram of the wrong size.
+	 */
+	if (f->glued)
+		return MCR_DROP_GLUED;
 	if (f->link == MCR_LINK_ETHER) {
 		enum mcr_verdict v = parse_ether(f, m, &off, &type);
 
@@ -1246,9 +1363,11 @@ size_t build_report(const struct mcr_match *m, int version, uint8_t buf[MCR_REPO
 
 static void free_slot(struct mcr_reasm_slot *s)
 {
-	s->busy = false;
-	s->n = 0;
-	s->have = s->total = 0;
+	s->busy = s->first_in = s->last_in = false;
+	s->len = s->meat = s->tail = 0;
+	s->ecn_seen = 0;
+	memset(s->held, 0, sizeof(s->held));
+	memset(s->run, 0, sizeof(s->run));
 }
 
 void reasm_expire(struct mcr_reasm *t, uint64_t now_ms)
@@ -1289,10 +1408,10 @@ void reasm_release(struct mcr_reasm *t)
 		t->slot[i].sent = false;
 }
 
-/* The slot collecting this datagram's fragments, a free one, or the oldest one evicted. */
+/* The slot collecting this datagram's fragments, or a free one; NULL when all are busy. */
 static struct mcr_reasm_slot *find_slot(struct mcr_reasm *t, const struct mcr_datagram *f)
 {
-	struct mcr_reasm_slot *free = NULL, *oldest = NULL;
+	struct mcr_reasm_slot *free = NULL;
 
 	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
 		struct mcr_reasm_slot *s = &t->slot[i];
@@ -1305,20 +1424,111 @@ static struct mcr_reasm_slot *find_slot(struct mcr_reasm *t, const struct mcr_da
 		}
 		if (s->id == f->frag_id && ip_equal(&s->src, &f->src) && ip_equal(&s->dst, &f->dst))
 			return s;
-		if (!oldest || s->start_ms < oldest->start_ms)
-			oldest = s;
-	}
-	if (!free && oldest) {
-		free_slot(oldest);
-		t->evicted++;
-		free = oldest;
 	}
 	return free;
 }
 
+static bool unit_test(const uint64_t *map, uint32_t u)
+{
+	return map[u / 64] >> (u % 64) & 1;
+}
+
+static void unit_set(uint64_t *map, uint32_t u)
+{
+	map[u / 64] |= 1ull << (u % 64);
+}
+
+enum place { PLACE_NEW_RUN, PLACE_APPEND, PLACE_DUPLICATE, PLACE_OVERLAP };
+
 /*
- * Overlap anywhere discards the whole datagram (RFC 5722's rule, which Linux applies to IPv4
- * too); an exact duplicate of a fragment already held is dropped alone, as the kernel does.
+ * Where [off, end) goes, as inet_frag_queue_insert() decides: past the furthest fragment held
+ * it appends to its run or starts one, and must not reach back into it; short of it, it is a
+ * duplicate only inside one run (two runs side by side are not one), an overlap when it meets
+ * any held unit otherwise, and else a run of its own.
+ */
+static enum place place_fragment(const struct mcr_reasm_slot *s, uint32_t off, uint32_t end)
+{
+	uint32_t first = off / MCR_REASM_UNIT, stop = (end + MCR_REASM_UNIT - 1) / MCR_REASM_UNIT;
+	unsigned int held = 0;
+
+	if (!s->tail)
+		return PLACE_NEW_RUN;
+	if (end > s->tail)
+		return off < s->tail ? PLACE_OVERLAP : off == s->tail ? PLACE_APPEND : PLACE_NEW_RUN;
+	for (uint32_t u = first; u < stop; u++)
+		held += unit_test(s->held, u);
+	if (!held)
+		return PLACE_NEW_RUN;
+	if (held < stop - first)
+		return PLACE_OVERLAP;
+	for (uint32_t u = first + 1; u < stop; u++)
+		if (unit_test(s->run, u))
+			return PLACE_OVERLAP;
+	return PLACE_DUPLICATE;
+}
+
+/*
+ * The kernel's length rules (ip_frag_queue(), ip6_frag_queue()), before any overlap check: a
+ * last fragment fixes the length and must not fall short of data held; data past a known
+ * length, or an empty fragment, kills the datagram.
+ */
+static bool length_ok(struct mcr_reasm_slot *s, const struct mcr_datagram *f, uint32_t end)
+{
+	if (!f->frag_more) {
+		if (end < s->len || (s->last_in && end != s->len))
+			return false;
+		s->last_in = true;
+		s->len = end;
+	} else if (end > s->len) {
+		if (s->last_in)
+			return false;
+		s->len = end;
+	}
+	return f->len != 0;
+}
+
+/* Whole: the rebuilt UDP datagram, or NULL for one the kernel would not deliver. */
+static const uint8_t *rebuilt_udp(struct mcr_reasm_slot *s, const struct mcr_match *m,
+				  uint32_t *udp_len)
+{
+	const bool v6 = s->src.family == AF_INET6;
+	const uint8_t *udp = s->buf;
+	uint32_t len = s->len;
+	unsigned int chain = s->chain;
+
+	/*
+	 * ip_frag_reasm(), ip6_frag_reasm(): 65535 bytes with the first fragment's headers; a
+	 * not-ECT fragment among ECN-capable ones (ip_frag_ecn_table) is refused.
+	 */
+	if (s->hlen + s->len > 65535 || ((s->ecn_seen & 1) && (s->ecn_seen & ~1)))
+		return NULL;
+	/*
+	 * In IPv6 the fragmentable part may start with destination options; a routing header is
+	 * never accepted on a multicast destination, nor a second fragment header.
+	 */
+	while (v6 && s->nh != IPPROTO_UDP_NUM) {
+		uint32_t hl;
+
+		if (s->nh != NH_DSTOPTS || len < 8 || (hl = (udp[1] + 1u) * 8) > len ||
+		    ++chain > IPV6_EXT_MAX || !options_ok(udp, hl, false, 0))
+			return NULL;
+		s->nh = udp[0];
+		udp += hl;
+		len -= hl;
+	}
+	if (s->nh != IPPROTO_UDP_NUM || len < UDP_HLEN || get16(udp + 2) != m->port ||
+	    !(len = udp_length(udp, len, v6)) || (v6 && !get16(udp + 6)) ||
+	    (get16(udp + 6) && !udp_checksum_ok(s->src.v6.s6_addr, s->dst.v6.s6_addr,
+						 v6 ? 16 : 4, udp, len)))
+		return NULL;
+	*udp_len = len;
+	return udp;
+}
+
+/*
+ * A fragment, taken as the kernel takes it: its length rules first, then its place among the
+ * runs held (an overlap discards the whole datagram, RFC 5722's rule, which Linux applies to
+ * IPv4 too; a duplicate is dropped alone), and the datagram checked once whole.
  */
 enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *f,
 				const struct mcr_match *m, uint64_t now_ms, struct mcr_datagram *d)
@@ -1326,10 +1536,10 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 	struct mcr_reasm_slot *s;
 	uint32_t off = f->frag_off, end = off + f->len, len;
 	const uint8_t *udp;
-	bool v6;
+	enum place place;
 
 	reasm_expire(t, now_ms);
-	if (end > sizeof(t->slot[0].buf))	/* parse_frame() never hands over such a fragment */
+	if (end > MCR_REASM_UNITS * MCR_REASM_UNIT)	/* parse_frame() never hands one over */
 		return MCR_REASM_INVALID;
 	s = find_slot(t, f);
 	if (!s)
@@ -1341,54 +1551,36 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 		s->dst = f->dst;
 		s->id = f->frag_id;
 	}
-	for (unsigned int i = 0; i < s->n; i++) {
-		if (off == s->range[i].off && end == s->range[i].end)
-			return MCR_REASM_DUPLICATE;
-		if (off < s->range[i].end && end > s->range[i].off)
-			goto invalid;
-	}
-	if ((s->total && (end > s->total || (!f->frag_more && end != s->total))) ||
-	    s->n == MCR_REASM_FRAGS)
+	if (!length_ok(s, f, end))
 		goto invalid;
-	if (!f->frag_more) {
-		for (unsigned int i = 0; i < s->n; i++)
-			if (s->range[i].end > end)
-				goto invalid;
-		s->total = end;
-	}
+	place = place_fragment(s, off, end);
+	if (place == PLACE_OVERLAP)
+		goto invalid;
+	if (place == PLACE_DUPLICATE)
+		return MCR_REASM_DUPLICATE;
+	if (place == PLACE_NEW_RUN)
+		unit_set(s->run, off / MCR_REASM_UNIT);
+	for (uint32_t u = off / MCR_REASM_UNIT; u < (end + MCR_REASM_UNIT - 1) / MCR_REASM_UNIT; u++)
+		unit_set(s->held, u);
+	if (end > s->tail)
+		s->tail = end;
+	/* Bytes past 64 KiB are never needed: such a datagram fails the size check once whole. */
+	if (off < sizeof(s->buf))
+		memcpy(s->buf + off, f->payload, (end < sizeof(s->buf) ? end : sizeof(s->buf)) - off);
+	s->meat += f->len;
+	s->ecn_seen |= (uint8_t)(1u << (f->ecn & 3));
 	if (!off) {
+		s->first_in = true;
 		s->dscp = f->dscp;
 		s->nh = f->frag_nh;
+		s->chain = f->frag_chain;
+		s->hlen = f->frag_hlen;
 	}
-	memcpy(s->buf + off, f->payload, f->len);
-	s->range[s->n].off = off;
-	s->range[s->n].end = end;
-	s->n++;
-	s->have += f->len;
-	if (!s->total || s->have != s->total)
+	if (!s->first_in || !s->last_in || s->meat != s->len)
 		return MCR_REASM_QUEUED;
 
-	/*
-	 * Whole: now it must be the UDP datagram the kernel filter could only guess at. In IPv6
-	 * the fragmentable part may start with destination options or routing headers.
-	 */
-	udp = s->buf;
-	len = s->total;
-	v6 = s->src.family == AF_INET6;
-	for (int i = 0; v6 && s->nh != IPPROTO_UDP_NUM && i < IPV6_EXT_MAX; i++) {
-		uint32_t hl;
-
-		if ((s->nh != NH_DSTOPTS && s->nh != NH_ROUTING) || len < 8 ||
-		    (hl = (udp[1] + 1u) * 8) > len || (s->nh == NH_ROUTING && udp[3]))
-			goto invalid;
-		s->nh = udp[0];
-		udp += hl;
-		len -= hl;
-	}
-	if (s->nh != IPPROTO_UDP_NUM || len < UDP_HLEN || get16(udp + 2) != m->port ||
-	    !(len = udp_length(udp, len, v6)) || (v6 && !get16(udp + 6)) ||
-	    (get16(udp + 6) && !udp_checksum_ok(s->src.v6.s6_addr, s->dst.v6.s6_addr,
-						 v6 ? 16 : 4, udp, len)))
+	udp = rebuilt_udp(s, m, &len);
+	if (!udp)
 		goto invalid;
 	d->payload = udp + UDP_HLEN;
 	d->len = len - UDP_HLEN;

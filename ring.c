@@ -19,6 +19,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/udp.h>
+#include <linux/virtio_net.h>
 #include <liburing.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -77,6 +78,7 @@
 #define IGMP_QUERY_TYPE 0x11
 #define MLD_QUERY_TYPE 130
 #define IPOPT_ROUTER_ALERT 148	/* RFC 2113: routers look into the datagram */
+#define VNET_HLEN sizeof(struct virtio_net_hdr)	/* bytes before each frame (PACKET_VNET_HDR) */
 
 /*
  * user_data: the kind in the top byte; a send also says which destination, whether it was a GSO
@@ -464,10 +466,17 @@ static int open_ingress(struct mcr_ring *r)
 			    "is needed)", strerror(errno));
 	/* Linux 4.20 and later skip our own sends before the filter even runs; older ones filter. */
 	setsockopt(r->pkt_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	/*
+	 * A virtio header before each frame says whether GSO or GRO glued datagrams into it,
+	 * which nothing else in the frame shows.
+	 */
+	if (setsockopt(r->pkt_fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0)
+		return fail(MCR_EXIT_OSERR, "PACKET_VNET_HDR: %s", strerror(errno));
 
-	/* Room for the header, the largest frame the MTU allows and one in-band VLAN tag. */
+	/* Room for the headers, the largest frame the MTU allows and one in-band VLAN tag. */
 	r->ring_mtu = mtu;
-	r->frame_size = TPACKET_ALIGN(TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + mtu + 4 + 14);
+	r->frame_size = TPACKET_ALIGN(TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + VNET_HLEN + mtu + 4 +
+				      14);
 	/* A block is a whole number of pages: 4 KiB here, 16 or 64 KiB on some arm64 and ppc64. */
 	page = (uint32_t)sysconf(_SC_PAGESIZE);
 	block = RING_BLOCK_BYTES > page ? RING_BLOCK_BYTES : page;
@@ -1789,6 +1798,10 @@ static void frame_view(const struct mcr_ring *r, const struct tpacket2_hdr *h, u
 	f->link = r->link;
 	f->vlan_valid = (status & TP_STATUS_VLAN_VALID) || h->tp_vlan_tci;
 	f->vlan_tci = h->tp_vlan_tci;
+	/* The virtio header sits right before the link header (tpacket_rcv()). */
+	f->glued = h->tp_mac >= TPACKET2_HDRLEN + VNET_HLEN && h->tp_mac <= r->frame_size &&
+		   ((const struct virtio_net_hdr *)((const uint8_t *)h + h->tp_mac -
+						    VNET_HLEN))->gso_type != VIRTIO_NET_HDR_GSO_NONE;
 	/* Verified by the NIC or stack, or built by this host with its checksum still to do. */
 	f->csum_ok = status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY);
 	f->loopback = r->ingress_lo || frame_pkttype(h) == PACKET_LOOPBACK;
@@ -2027,8 +2040,8 @@ static void relay_pass(struct mcr_ring *r)
 	check_losing(r);
 	/*
 	 * A datagram rebuilt in this pass holds its slot until its sends complete, at the end of
-	 * the pass; after a backlog, 16 can complete in one. Stop there rather than refuse or
-	 * evict the next fragment: the rest of the ring waits for the next pass.
+	 * the pass; after a backlog, every slot can complete in one. Stop there rather than
+	 * refuse the next fragment: the rest of the ring waits for the next pass.
 	 */
 	while (r->held < r->batch_max && !reasm_crowded(&r->reasm)) {
 		struct tpacket2_hdr *h = frame_at(r, (r->head + r->held) % r->frame_nr);

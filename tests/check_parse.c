@@ -2483,9 +2483,10 @@ START_TEST(test_frame_fragment_no_udp)
 		s.tot_len = IP_LEN + n;
 		o = outcome_of(&s);
 		assert_fragment(&o, ETH_LEN + IP_LEN, (uint32_t)n, 1480, false, 0x1c46);
-		/* As first fragment, MF set: 1 to 7 bytes is not a multiple of 8. */
+		/* As first fragment, MF set: cut to a multiple of 8, nothing left. */
 		s.frag = 0x2000;
-		expect(&s, MCR_DROP_MALFORMED);
+		o = outcome_of(&s);
+		assert_fragment(&o, ETH_LEN + IP_LEN, 0, 0, true, 0x1c46);
 	}
 	/* The "UDP" bytes of a first fragment are not checked: port, length, checksum. */
 	s = spec_default();
@@ -2509,8 +2510,9 @@ START_TEST(test_frame_fragment_no_udp)
 END_TEST
 
 /*
- * Malformed fragments: no data (total length = header), a non-last one not a multiple of 8,
- * and any that reaches past the 65535 bytes a datagram can have.
+ * Fragments the kernel does not refuse alone (ip_frag_queue()): one with more to come is cut
+ * to a multiple of 8 bytes; an empty one, or one reaching past 65535 bytes of datagram, goes on
+ * to reassembly, where it dooms its datagram (asked of the kernel: none is then delivered).
  */
 START_TEST(test_frame_fragment_malformed)
 {
@@ -2522,55 +2524,35 @@ START_TEST(test_frame_fragment_malformed)
 		s = spec_default();
 		s.frag = fields[i];
 		s.tot_len = IP_LEN;
-		expect(&s, MCR_DROP_MALFORMED);
+		o = outcome_of(&s);
+		assert_fragment(&o, ETH_LEN + IP_LEN, 0, (fields[i] & 0x1fff) * 8u,
+				fields[i] & 0x2000, 0x1c46);
 		s.ihl = 8;
 		s.tot_len = 32;
-		expect(&s, MCR_DROP_MALFORMED);
+		o = outcome_of(&s);
+		assert_fragment(&o, ETH_LEN + 32, 0, (fields[i] & 0x1fff) * 8u,
+				fields[i] & 0x2000, 0x1c46);
 	}
-	/* MF set and 33 to 39 bytes: not a multiple of 8. */
+	/* MF set and 41 to 47 bytes: the 40 of them that make 8-byte units. */
 	for (uint32_t n = 1; n < 8; n++) {
 		s = spec_default();
 		s.payload_len = PAYLOAD_LEN + n;
 		s.frag = 0x2000;
-		expect(&s, MCR_DROP_MALFORMED);
+		o = outcome_of(&s);
+		assert_fragment(&o, ETH_LEN + IP_LEN, UDP_LEN + PAYLOAD_LEN, 0, true, 0x1c46);
 		s.frag = 0x2000 | 185;
-		expect(&s, MCR_DROP_MALFORMED);
-		s.frag = 185;	/* the last fragment may */
+		o = outcome_of(&s);
+		assert_fragment(&o, ETH_LEN + IP_LEN, UDP_LEN + PAYLOAD_LEN, 1480, true, 0x1c46);
+		s.frag = 185;	/* the last fragment keeps them all */
 		o = outcome_of(&s);
 		assert_fragment(&o, ETH_LEN + IP_LEN, UDP_LEN + PAYLOAD_LEN + n, 1480, false,
 				0x1c46);
 	}
-	/*
-	 * Offset plus total length past 65535. 40 bytes of data and 20 of header: the largest
-	 * offset in 8-byte units is (65535 - 60) / 8 = 8184 (65472 + 60 = 65532), 8185 is over.
-	 */
+	/* Past 65535: taken, for reassembly to refuse. */
 	s = spec_default();
-	s.frag = 8184;
+	s.frag = 0x2000 | 0x1fff;
 	o = outcome_of(&s);
-	assert_fragment(&o, ETH_LEN + IP_LEN, UDP_LEN + PAYLOAD_LEN, 65472, false, 0x1c46);
-	s.frag = 8185;
-	expect(&s, MCR_DROP_MALFORMED);
-	s.frag = 0x2000 | 8185;
-	expect(&s, MCR_DROP_MALFORMED);
-	s.frag = 0x1fff;	/* 65528: not even a header fits after it */
-	expect(&s, MCR_DROP_MALFORMED);
-	s.tot_len = IP_LEN + 1;
-	expect(&s, MCR_DROP_MALFORMED);
-	/* Exactly 65535: 8189 * 8 = 65512, + 20 + 3 bytes of data. One byte more is over. */
-	s.frag = 8189;
-	s.tot_len = IP_LEN + 3;
-	o = outcome_of(&s);
-	assert_fragment(&o, ETH_LEN + IP_LEN, 3, 65512, false, 0x1c46);
-	s.tot_len = IP_LEN + 4;
-	expect(&s, MCR_DROP_MALFORMED);
-	/* The header counts: with 40 bytes of options the same offset is over. */
-	s = spec_default();
-	s.frag = 8184;
-	s.ihl = 15;
-	expect(&s, MCR_DROP_MALFORMED);
-	s.frag = 8179;	/* 65432 + 60 + 40 = 65532 */
-	o = outcome_of(&s);
-	assert_fragment(&o, ETH_LEN + 60, UDP_LEN + PAYLOAD_LEN, 65432, false, 0x1c46);
+	assert_fragment(&o, ETH_LEN + IP_LEN, UDP_LEN + PAYLOAD_LEN, 65528, true, 0x1c46);
 }
 END_TEST
 
@@ -2590,15 +2572,34 @@ START_TEST(test_frame_fragment_truncated)
 	assert_fragment((struct outcome[]){ run(&b, b.end, b.end, &m) }, ETH_LEN + IP_LEN,
 			UDP_LEN + PAYLOAD_LEN, 1480, true, 0x1c46);
 	free(b.buf);
-	/* Malformed beats truncated: a bad length shows in the header alone. */
+	/* A length the kernel cuts, or one past 64 KiB, is no malformed header: truncated. */
 	s.payload_len = PAYLOAD_LEN + 1;
 	b = build(&s);
-	assert_verdict(run(&b, ETH_LEN + IP_LEN + 2, b.len, &m).v, MCR_DROP_MALFORMED);
+	assert_verdict(run(&b, ETH_LEN + IP_LEN + 2, b.len, &m).v, MCR_DROP_TRUNCATED);
 	free(b.buf);
 	s.payload_len = PAYLOAD_LEN;
 	s.frag = 0x1fff;
 	b = build(&s);
-	assert_verdict(run(&b, ETH_LEN + IP_LEN + 2, b.len, &m).v, MCR_DROP_MALFORMED);
+	assert_verdict(run(&b, ETH_LEN + IP_LEN + 2, b.len, &m).v, MCR_DROP_TRUNCATED);
+	free(b.buf);
+}
+END_TEST
+
+/*
+ * A frame the kernel marked as several datagrams glued together (GSO or GRO, from the virtio
+ * header): dropped as such before anything else, however sound its headers look.
+ */
+START_TEST(test_frame_glued)
+{
+	struct frame_spec s = spec_default();
+	struct mcr_match m = match_default();
+	struct built b = build(&s);
+
+	assert_verdict(run_full(&b, &m).v, MCR_RELAY);
+	b.f.glued = true;
+	assert_verdict(run_full(&b, &m).v, MCR_DROP_GLUED);
+	b.f.link = MCR_LINK_NONE;
+	assert_verdict(run_full(&b, &m).v, MCR_DROP_GLUED);
 	free(b.buf);
 }
 END_TEST
@@ -2777,7 +2778,7 @@ START_TEST(test_order_ip)
 	s.proto = 6;
 	expect(&s, MCR_DROP_UNMATCHED);
 	s.proto = 17;
-	expect(&s, MCR_DROP_MALFORMED);
+	expect(&s, MCR_FRAGMENT);	/* cut to nothing, for reassembly to refuse */
 }
 END_TEST
 
@@ -3148,6 +3149,8 @@ static enum mcr_verdict model_verdict(const uint8_t *p, uint32_t cap, uint32_t w
 	uint32_t dst, src;
 	bool v6 = f->link == MCR_LINK_NONE && cap && p[0] >> 4 == 6;
 
+	if (f->glued)
+		return MCR_DROP_GLUED;
 	if (f->link == MCR_LINK_ETHER) {
 		uint16_t type, vid;
 		bool matched = false;
@@ -3225,8 +3228,10 @@ static enum mcr_verdict model_verdict(const uint8_t *p, uint32_t cap, uint32_t w
 		uint32_t data = tot - hl, at = (frag & 0x1fff) * 8;
 		bool more = frag & 0x2000;
 
-		if (data == 0 || (more && data % 8 != 0) || at + tot > 65535)
-			return MCR_DROP_MALFORMED;
+		/* ip_frag_queue(): cut to 8-byte units with more to come; empty or past 64 KiB
+		 * is for reassembly to refuse. */
+		if (more)
+			data -= data % 8;
 		if (have < tot)
 			return MCR_DROP_TRUNCATED;
 		*out = (struct model_out){ .ip_off = off, .payload_off = off + hl, .len = data,
@@ -3371,6 +3376,7 @@ START_TEST(test_robust_mutations)
 			break;
 		}
 		f.csum_ok = next_random(&rng) % 4 == 0;
+		f.glued = next_random(&rng) % 64 == 0;
 
 		copy = malloc(cap);
 		ck_assert(copy || !cap);
@@ -3516,6 +3522,7 @@ static Suite *frame_suite(void)
 	tcase_add_test(ok, test_frame_fragments);
 	tcase_add_test(ok, test_frame_fragment_no_udp);
 	tcase_add_test(bad, test_frame_fragment_malformed);
+	tcase_add_test(bad, test_frame_glued);
 	tcase_add_test(trunc, test_frame_fragment_truncated);
 	tcase_add_test(vlan, test_frame_fragment_vlan);
 	tcase_add_test(bad, test_frame_protocol);

@@ -18,12 +18,15 @@
 #include "check_util.h"
 #include "mcr.h"
 
+#define IP_HLEN 20		/* bytes: an IPv4 header without options */
 #define IP_MAX_PAYLOAD 65515	/* bytes: 65535 less a 20-byte IPv4 header */
 #define MTU_DATA 1480		/* bytes of data per fragment at MTU 1500 */
 #define GROUP_PORT 5000
 #define SPORT 40000
 #define T0 100000		/* ms: the clock at the start of a test */
 #define SHUFFLE_SEED 0x2545f4914f6cdd1dull
+#define FRAGS_LOOP 64		/* the loop tests cut a datagram into 2 to this many pieces */
+#define UNITS_MAX (65536 / 8)	/* the most 8-byte pieces a datagram can be cut into */
 
 #define GROUP IP4(239, 0, 0, 1)
 #define SOURCE IP4(198, 19, 50, 5)
@@ -174,6 +177,9 @@ static const char *result_text(enum mcr_reasm_result r)
  * reasm_add() for bytes [off, off + len) of g (or, when data is given, those bytes instead),
  * from a buffer of exactly len bytes that is wiped and freed on return.
  */
+static uint8_t next_ecn;		/* the ECN field of the next fragment add_bytes() hands over */
+static uint16_t next_hlen = IP_HLEN;	/* and its header length */
+
 static enum mcr_reasm_result add_bytes(struct mcr_reasm *t, const struct dgram *g, uint32_t off,
 				       uint32_t len, bool more, const uint8_t *data, uint8_t dscp,
 				       uint64_t now, struct mcr_datagram *d)
@@ -181,7 +187,7 @@ static enum mcr_reasm_result add_bytes(struct mcr_reasm *t, const struct dgram *
 	struct mcr_match m = { .port = GROUP_PORT };
 	struct mcr_datagram f = { 0 };
 	enum mcr_reasm_result r;
-	uint8_t *copy = malloc(len);
+	uint8_t *copy = malloc(len ? len : 1);
 
 	ck_assert_ptr_nonnull(copy);
 	memcpy(copy, data ? data : g->udp + off, len);
@@ -197,6 +203,8 @@ static enum mcr_reasm_result add_bytes(struct mcr_reasm *t, const struct dgram *
 	f.frag_nh = 17;		/* IPv4: the fragmentable part is the UDP datagram */
 	f.frag_off = (uint16_t)off;
 	f.frag_more = more;
+	f.frag_hlen = next_hlen;
+	f.ecn = next_ecn;
 	memset(d, 0xa5, sizeof(*d));
 	r = reasm_add(t, &f, &m, now, d);
 	memset(copy, 0xdd, len);
@@ -297,7 +305,7 @@ END_TEST
 START_TEST(test_in_order)
 {
 	struct mcr_reasm *t = table();
-	struct piece p[MCR_REASM_FRAGS];
+	struct piece p[FRAGS_LOOP];
 	unsigned int k = (unsigned int)_i;
 	uint32_t total = 0;
 	struct dgram g;
@@ -320,7 +328,7 @@ END_TEST
 START_TEST(test_reverse_order)
 {
 	struct mcr_reasm *t = table();
-	struct piece p[MCR_REASM_FRAGS];
+	struct piece p[FRAGS_LOOP];
 	unsigned int k = (unsigned int)_i;
 	struct dgram g = dgram_make(8 * 23 * k, (uint16_t)(0x200 + k), GROUP_PORT);
 
@@ -338,7 +346,7 @@ END_TEST
 START_TEST(test_shuffled)
 {
 	struct mcr_reasm *t = table();
-	struct piece p[MCR_REASM_FRAGS];
+	struct piece p[FRAGS_LOOP];
 	unsigned int k = (unsigned int)_i;
 	uint64_t rng = SHUFFLE_SEED + k;
 
@@ -361,7 +369,7 @@ END_TEST
 START_TEST(test_sizes)
 {
 	struct mcr_reasm *t = table();
-	struct piece p[MCR_REASM_FRAGS];
+	struct piece p[FRAGS_LOOP];
 	unsigned int n = 0;
 
 	for (uint32_t last = 1; last <= 8; last++) {
@@ -384,7 +392,7 @@ END_TEST
 START_TEST(test_max_size)
 {
 	struct mcr_reasm *t = table();
-	struct piece p[MCR_REASM_FRAGS];
+	struct piece p[FRAGS_LOOP];
 	struct dgram g = dgram_make(IP_MAX_PAYLOAD - UDP_LEN, 0xfffe, GROUP_PORT);
 	uint64_t rng = SHUFFLE_SEED;
 	unsigned int n;
@@ -515,28 +523,32 @@ END_TEST
 /* Fragments refused                                                                         */
 
 /* 64 fragments make a datagram; the 65th is one too many, whichever it is. */
-START_TEST(test_too_many_fragments)
+/*
+ * No limit on fragments but the datagram's size, as in the kernel: 64 KiB at MTU 1000 (976
+ * bytes a fragment, 68 of them), and every one of 8190 pieces of 8 bytes, shuffled.
+ */
+START_TEST(test_many_fragments)
 {
 	struct mcr_reasm *t = table();
-	struct piece p[MCR_REASM_FRAGS + 1];
-	struct dgram g = dgram_make(8 * MCR_REASM_FRAGS - UDP_LEN + 5, 65, GROUP_PORT);
-	struct mcr_datagram d;
-	unsigned int n = split_even(g.total, 8, p);
+	struct piece *p = calloc(UNITS_MAX, sizeof(*p));
+	struct dgram g = dgram_make(MCR_UDP_MAX_PAYLOAD, 65, GROUP_PORT);
+	uint64_t rng = SHUFFLE_SEED;
+	unsigned int n;
 
-	ck_assert_uint_eq(n, MCR_REASM_FRAGS + 1);
-	for (unsigned int i = 0; i < MCR_REASM_FRAGS; i++)
-		assert_result(add(t, &g, &p[i], T0, &d), MCR_REASM_QUEUED);
-	assert_result(add(t, &g, &p[MCR_REASM_FRAGS], T0, &d), MCR_REASM_INVALID);
-	assert_counters(t, 0, 0, 0, 1);
-	ck_assert(!reasm_pending(t));	/* the datagram is dropped whole */
-
-	/* Last first: the 65th is a middle one. */
-	reverse(p, n);
-	for (unsigned int i = 0; i < MCR_REASM_FRAGS; i++)
-		assert_result(add(t, &g, &p[i], T0, &d), MCR_REASM_QUEUED);
-	assert_result(add(t, &g, &p[MCR_REASM_FRAGS], T0, &d), MCR_REASM_INVALID);
-	assert_counters(t, 0, 0, 0, 2);
-	ck_assert(!reasm_pending(t));
+	ck_assert_ptr_nonnull(p);
+	n = split_even_cap(g.total, 976, p, UNITS_MAX);
+	ck_assert_uint_eq(n, 68);	/* 67 * 976 = 65392, and 123 bytes */
+	feed_all(t, &g, p, n, T0);
+	reasm_release(t);
+	shuffle(p, n, &rng);
+	feed_all(t, &g, p, n, T0);
+	reasm_release(t);
+	n = split_even_cap(g.total, 8, p, UNITS_MAX);
+	ck_assert_uint_eq(n, 8190);	/* 8189 * 8 = 65512, and 3 bytes */
+	shuffle(p, n, &rng);
+	feed_all(t, &g, p, n, T0);
+	assert_counters(t, 3, 0, 0, 0);
+	free(p);
 	free(g.udp);
 	free(t);
 }
@@ -586,11 +598,9 @@ struct overlap {
 static const struct overlap overlaps[] = {
 	{ "partial front", 8, 16, true },
 	{ "partial back", 32, 16, true },
-	{ "contained", 24, 8, true },
 	{ "containing", 8, 40, true },
-	{ "same start, shorter", 16, 8, true },
 	{ "same start, longer", 16, 32, true },
-	{ "same end, later start", 24, 16, true },
+	{ "over two runs side by side", 8, 16, true },
 	{ "same end, earlier start", 8, 32, true },
 	{ "last fragment over its end", 32, 32, false },
 	{ "last fragment containing it", 8, 56, false },
@@ -612,6 +622,9 @@ START_TEST(test_overlap)
 
 	memset(junk, 0xee, sizeof(junk));
 	assert_result(add(t, &g, &mid, T0, &d), MCR_REASM_QUEUED);
+	/* [8,16) before [16,40): a run of its own, not one with it. */
+	if (!strcmp(o->what, "over two runs side by side"))
+		assert_result(add_bytes(t, &g, 8, 8, true, NULL, 10, T0, &d), MCR_REASM_QUEUED);
 	ck_assert_msg(add_bytes(t, &g, o->off, o->len, o->more, junk, 10, T0, &d) ==
 			      MCR_REASM_INVALID, "%s [%u, %u): not INVALID", o->what, o->off,
 		      o->off + o->len);
@@ -623,6 +636,46 @@ START_TEST(test_overlap)
 	assert_result(add(t, &g, &mid, T0, &d), MCR_REASM_DONE);
 	assert_whole(&d, &g);
 	assert_counters(t, 1, 0, 0, 1);
+	free(g.udp);
+	free(t);
+}
+END_TEST
+
+/*
+ * A fragment inside one run of held data is a duplicate, whatever its edges (the kernel's
+ * inet_frag_queue_insert() finds the run and returns IPFRAG_DUP): dropped alone, the first
+ * copy kept. Fragments appended in order make one run; [0,16) over [0,8) and [8,16) taken in
+ * order is inside it.
+ */
+START_TEST(test_duplicate_inside)
+{
+	static const struct piece inside[] = {
+		{ 24, 8, true }, { 16, 8, true }, { 24, 16, true }, { 16, 24, true },
+	};
+	struct mcr_reasm *t = table();
+	struct dgram g = dgram_make(64 - UDP_LEN, 15, GROUP_PORT);
+	struct mcr_datagram d;
+	uint8_t junk[64];
+
+	memset(junk, 0xee, sizeof(junk));
+	assert_result(add_bytes(t, &g, 16, 24, true, NULL, 10, T0, &d), MCR_REASM_QUEUED);
+	for (unsigned int i = 0; i < sizeof(inside) / sizeof(inside[0]); i++)
+		assert_result(add_bytes(t, &g, inside[i].off, inside[i].len, true, junk, 10, T0, &d),
+			      MCR_REASM_DUPLICATE);
+	assert_result(add_bytes(t, &g, 0, 8, true, NULL, g.dscp, T0, &d), MCR_REASM_QUEUED);
+	assert_result(add_bytes(t, &g, 8, 8, true, NULL, 10, T0, &d), MCR_REASM_QUEUED);
+	assert_result(add_bytes(t, &g, 0, 8, true, junk, 10, T0, &d), MCR_REASM_DUPLICATE);
+	assert_result(add_bytes(t, &g, 40, 24, false, NULL, 10, T0, &d), MCR_REASM_DONE);
+	assert_whole(&d, &g);
+	assert_counters(t, 1, 0, 0, 0);
+
+	/* In order: [0,8) then [8,16) are one run, and [0,16) lies inside it. */
+	assert_result(add_bytes(t, &g, 0, 8, true, NULL, g.dscp, T0, &d), MCR_REASM_QUEUED);
+	assert_result(add_bytes(t, &g, 8, 8, true, NULL, 10, T0, &d), MCR_REASM_QUEUED);
+	assert_result(add_bytes(t, &g, 0, 16, true, junk, 10, T0, &d), MCR_REASM_DUPLICATE);
+	assert_result(add_bytes(t, &g, 16, 48, false, NULL, 10, T0, &d), MCR_REASM_DONE);
+	assert_whole(&d, &g);
+	assert_counters(t, 2, 0, 0, 0);
 	free(g.udp);
 	free(t);
 }
@@ -699,6 +752,109 @@ START_TEST(test_past_total)
 	assert_result(add_bytes(t, &g, 0, 32, true, NULL, g.dscp, T0, &d), MCR_REASM_DONE);
 	assert_whole(&d, &g);
 	assert_counters(t, 1, 0, 0, 3);
+	free(g.udp);
+	free(t);
+}
+END_TEST
+
+/* An empty fragment kills the datagram (ip_frag_queue(): end == offset), first or last. */
+START_TEST(test_empty_kills)
+{
+	struct mcr_reasm *t = table();
+	struct dgram g = dgram_make(64 - UDP_LEN, 16, GROUP_PORT);
+	struct mcr_datagram d;
+
+	for (int last = 0; last < 2; last++) {
+		assert_result(add_bytes(t, &g, 0, 8, true, NULL, g.dscp, T0, &d), MCR_REASM_QUEUED);
+		assert_result(add_bytes(t, &g, last ? 64 : 8, 0, !last, NULL, 10, T0, &d),
+			      MCR_REASM_INVALID);
+		assert_result(add_bytes(t, &g, 8, 56, false, NULL, 10, T0, &d), MCR_REASM_QUEUED);
+		reasm_expire(t, T0 + MCR_REASM_TIMEOUT_MS);
+	}
+	assert_counters(t, 0, 2, 0, 2);
+	free(g.udp);
+	free(t);
+}
+END_TEST
+
+/*
+ * An IPv4 fragment reaching past 65535 bytes dooms its datagram: the kernel takes it, and the
+ * true last fragment then falls short of the length it set.
+ */
+START_TEST(test_past_64k_dooms)
+{
+	struct mcr_reasm *t = table();
+	struct dgram g = dgram_make(64 - UDP_LEN, 17, GROUP_PORT);
+	struct mcr_datagram d;
+
+	assert_result(add_bytes(t, &g, 0, 16, true, NULL, g.dscp, T0, &d), MCR_REASM_QUEUED);
+	assert_result(add_bytes(t, &g, 65528, 16, true, g.udp, 10, T0, &d), MCR_REASM_QUEUED);
+	assert_result(add_bytes(t, &g, 16, 48, false, NULL, 10, T0, &d), MCR_REASM_INVALID);
+	assert_counters(t, 0, 0, 0, 1);
+	ck_assert(!reasm_pending(t));
+	free(g.udp);
+	free(t);
+}
+END_TEST
+
+/*
+ * 65535 bytes counts the first fragment's header: 65515 bytes of data with a 20-byte header
+ * complete, with a 24-byte one (IP options) they do not; 65511 with 24 do.
+ */
+START_TEST(test_size_with_header)
+{
+	struct mcr_reasm *t = table();
+	struct dgram g = dgram_make(IP_MAX_PAYLOAD - UDP_LEN, 18, GROUP_PORT);
+	struct dgram h = dgram_make(IP_MAX_PAYLOAD - 4 - UDP_LEN, 19, GROUP_PORT);
+	struct piece p[64];
+	struct mcr_datagram d;
+	unsigned int n;
+
+	n = split_even(g.total, MTU_DATA, p);
+	feed_all(t, &g, p, n, T0);
+	reasm_release(t);
+	next_hlen = IP_HLEN + 4;
+	for (unsigned int i = 0; i + 1 < n; i++)
+		assert_result(add(t, &g, &p[i], T0, &d), MCR_REASM_QUEUED);
+	assert_result(add(t, &g, &p[n - 1], T0, &d), MCR_REASM_INVALID);
+	n = split_even(h.total, MTU_DATA, p);
+	feed_all(t, &h, p, n, T0);
+	next_hlen = IP_HLEN;
+	assert_counters(t, 2, 0, 0, 1);
+	free(g.udp);
+	free(h.udp);
+	free(t);
+}
+END_TEST
+
+/*
+ * ECN (ip_frag_ecn_table): a not-ECT fragment with an ECT or CE one kills the datagram; ECT(0),
+ * ECT(1) and CE mix. Fragment 0 carries the first field, fragment 1 the second.
+ */
+START_TEST(test_ecn_mix)
+{
+	static const struct {
+		uint8_t a, b;
+		bool whole;
+	} mix[] = {
+		{ 0, 0, true }, { 0, 1, false }, { 0, 2, false }, { 0, 3, false }, { 3, 0, false },
+		{ 1, 2, true }, { 2, 3, true }, { 1, 3, true }, { 3, 3, true },
+	};
+	struct mcr_reasm *t = table();
+	struct dgram g = dgram_make(64 - UDP_LEN, 20, GROUP_PORT);
+	struct mcr_datagram d;
+
+	for (unsigned int i = 0; i < sizeof(mix) / sizeof(mix[0]); i++) {
+		next_ecn = mix[i].a;
+		assert_result(add_bytes(t, &g, 0, 32, true, NULL, g.dscp, T0, &d), MCR_REASM_QUEUED);
+		next_ecn = mix[i].b;
+		ck_assert_msg(add_bytes(t, &g, 32, 32, false, NULL, 10, T0, &d) ==
+			      (mix[i].whole ? MCR_REASM_DONE : MCR_REASM_INVALID),
+			      "ECN %u then %u", mix[i].a, mix[i].b);
+		reasm_release(t);
+	}
+	next_ecn = 0;
+	assert_counters(t, 5, 0, 0, 4);
 	free(g.udp);
 	free(t);
 }
@@ -931,7 +1087,7 @@ static struct dgram *dgrams(unsigned int n, uint32_t payload)
 
 	ck_assert_ptr_nonnull(g);
 	for (unsigned int i = 0; i < n; i++)
-		g[i] = dgram_make(payload + i, (uint16_t)(1000 + i), GROUP_PORT);
+		g[i] = dgram_make(payload + i % 32, (uint16_t)(1000 + i), GROUP_PORT);
 	return g;
 }
 
@@ -951,10 +1107,10 @@ static void dgrams_free(struct dgram *g, unsigned int n)
 }
 
 /*
- * 17 datagrams begin, one a millisecond: the 17th evicts the first, the oldest. The other 16
- * complete; the first's later fragments start over and never do.
+ * One datagram more than there are slots begins, one a millisecond: the last finds no room
+ * (the kernel too refuses rather than evicts), and the others all complete. Then it has room.
  */
-START_TEST(test_evict_oldest)
+START_TEST(test_refuse_new)
 {
 	const unsigned int n = MCR_REASM_SLOTS + 1;
 	struct mcr_reasm *t = table();
@@ -964,78 +1120,64 @@ START_TEST(test_evict_oldest)
 
 	for (unsigned int i = 0; i < n; i++) {
 		split3(&g[i], p);
-		assert_result(add(t, &g[i], &p[0], T0 + i, &d), MCR_REASM_QUEUED);
-		assert_counters(t, 0, 0, i + 1 == n, 0);
+		assert_result(add(t, &g[i], &p[0], T0 + i, &d),
+			      i + 1 < n ? MCR_REASM_QUEUED : MCR_REASM_NO_ROOM);
 	}
-	for (unsigned int i = 1; i < n; i++) {
+	split3(&g[n - 1], p);
+	assert_result(add(t, &g[n - 1], &p[1], T0 + 100, &d), MCR_REASM_NO_ROOM);
+	for (unsigned int i = 0; i + 1 < n; i++) {
 		split3(&g[i], p);
 		assert_result(add(t, &g[i], &p[1], T0 + 100, &d), MCR_REASM_QUEUED);
 		assert_result(add(t, &g[i], &p[2], T0 + 100, &d), MCR_REASM_DONE);
 		assert_whole(&d, &g[i]);
 		reasm_release(t);
 	}
-	assert_counters(t, n - 1, 0, 1, 0);
-	split3(&g[0], p);
-	assert_result(add(t, &g[0], &p[1], T0 + 200, &d), MCR_REASM_QUEUED);
-	assert_result(add(t, &g[0], &p[2], T0 + 200, &d), MCR_REASM_QUEUED);
-	assert_counters(t, n - 1, 0, 1, 0);
-	reasm_expire(t, T0 + 200 + MCR_REASM_TIMEOUT_MS);
-	assert_counters(t, n - 1, 1, 1, 0);
+	assert_counters(t, n - 1, 0, 0, 0);
+	split3(&g[n - 1], p);
+	feed_all(t, &g[n - 1], p, 3, T0 + 200);
+	assert_counters(t, n, 0, 0, 0);
 	dgrams_free(g, n);
 	free(t);
 }
 END_TEST
 
 /*
- * The oldest by its first fragment, not by where it sits: slot 0 done and reused by a newer
- * datagram, the next eviction takes the second datagram begun.
+ * Datagrams of 3 fragments interleaved round-robin, one fragment a millisecond: 17 of them
+ * (which with 16 slots that evicted the oldest never completed one), and as many as there are
+ * slots. All complete.
  */
-START_TEST(test_evict_oldest_by_age)
+START_TEST(test_round_robin)
 {
-	const unsigned int n = MCR_REASM_SLOTS + 2;
+	const unsigned int n = _i ? MCR_REASM_SLOTS : 17, k = 3;
 	struct mcr_reasm *t = table();
 	struct dgram *g = dgrams(n, 80);
 	struct piece p[3];
 	struct mcr_datagram d;
+	uint64_t now = T0;
 
-	for (unsigned int i = 0; i < MCR_REASM_SLOTS; i++) {
-		split3(&g[i], p);
-		assert_result(add(t, &g[i], &p[0], T0 + i, &d), MCR_REASM_QUEUED);
+	for (unsigned int j = 0; j < k; j++) {
+		for (unsigned int i = 0; i < n; i++) {
+			split3(&g[i], p);
+			assert_result(add(t, &g[i], &p[j], now++, &d),
+				      j + 1 < k ? MCR_REASM_QUEUED : MCR_REASM_DONE);
+			if (j + 1 == k) {
+				assert_whole(&d, &g[i]);
+				reasm_release(t);
+			}
+		}
 	}
-	split3(&g[0], p);
-	assert_result(add(t, &g[0], &p[2], T0 + 20, &d), MCR_REASM_QUEUED);
-	assert_result(add(t, &g[0], &p[1], T0 + 20, &d), MCR_REASM_DONE);
-	reasm_release(t);
-	/* g[16] takes the free room; g[17] must evict g[1], begun at T0 + 1. */
-	split3(&g[16], p);
-	assert_result(add(t, &g[16], &p[0], T0 + 30, &d), MCR_REASM_QUEUED);
-	split3(&g[17], p);
-	assert_result(add(t, &g[17], &p[0], T0 + 31, &d), MCR_REASM_QUEUED);
-	assert_counters(t, 1, 0, 1, 0);
-	/* g[16] and g[2..15] still complete; g[1] does not. */
-	for (unsigned int i = 2; i <= 16; i++) {
-		split3(&g[i], p);
-		assert_result(add(t, &g[i], &p[1], T0 + 40, &d), MCR_REASM_QUEUED);
-		assert_result(add(t, &g[i], &p[2], T0 + 40, &d), MCR_REASM_DONE);
-		assert_whole(&d, &g[i]);
-		reasm_release(t);
-	}
-	split3(&g[1], p);
-	assert_result(add(t, &g[1], &p[1], T0 + 50, &d), MCR_REASM_QUEUED);
-	assert_result(add(t, &g[1], &p[2], T0 + 50, &d), MCR_REASM_QUEUED);
-	assert_counters(t, 16, 0, 1, 0);
+	assert_counters(t, n, 0, 0, 0);
+	ck_assert(!reasm_pending(t));
 	dgrams_free(g, n);
 	free(t);
 }
 END_TEST
 
 /*
- * 17 datagrams of 3 fragments interleaved round-robin, one fragment a millisecond: with room
- * for 16, each datagram is evicted just before its next fragment comes (the oldest goes, and
- * the oldest is always the next one due). After the first 16, every fragment evicts one:
- * 3 * 17 - 16 evictions, nothing reassembled, 16 datagrams left to time out.
+ * One more than there are slots, round-robin: the last is refused until the others complete,
+ * then takes a slot with its last fragment and times out, never evicting one.
  */
-START_TEST(test_evict_round_robin)
+START_TEST(test_round_robin_full)
 {
 	const unsigned int n = MCR_REASM_SLOTS + 1, k = 3;
 	struct mcr_reasm *t = table();
@@ -1046,14 +1188,19 @@ START_TEST(test_evict_round_robin)
 
 	for (unsigned int j = 0; j < k; j++) {
 		for (unsigned int i = 0; i < n; i++) {
+			enum mcr_reasm_result want = j + 1 < k ? MCR_REASM_QUEUED : MCR_REASM_DONE;
+
+			if (i + 1 == n)
+				want = j + 1 < k ? MCR_REASM_NO_ROOM : MCR_REASM_QUEUED;
 			split3(&g[i], p);
-			assert_result(add(t, &g[i], &p[j], now++, &d), MCR_REASM_QUEUED);
+			assert_result(add(t, &g[i], &p[j], now++, &d), want);
+			if (want == MCR_REASM_DONE)
+				reasm_release(t);
 		}
 	}
-	assert_counters(t, 0, 0, k * n - MCR_REASM_SLOTS, 0);
-	ck_assert(reasm_pending(t));
+	assert_counters(t, n - 1, 0, 0, 0);
 	reasm_expire(t, now + MCR_REASM_TIMEOUT_MS);
-	assert_counters(t, 0, MCR_REASM_SLOTS, k * n - MCR_REASM_SLOTS, 0);
+	assert_counters(t, n - 1, 1, 0, 0);
 	ck_assert(!reasm_pending(t));
 	dgrams_free(g, n);
 	free(t);
@@ -1061,8 +1208,8 @@ START_TEST(test_evict_round_robin)
 END_TEST
 
 /*
- * 16 datagrams whole and in flight: no room for a 17th until reasm_release(). Meanwhile the 16
- * payloads stay as they were.
+ * Every slot's datagram whole and in flight: no room for one more until reasm_release().
+ * Meanwhile their payloads stay as they were.
  */
 START_TEST(test_no_room)
 {
@@ -1079,30 +1226,30 @@ START_TEST(test_no_room)
 		assert_result(add(t, &g[i], &p[2], T0, &done[i]), MCR_REASM_DONE);
 	}
 	ck_assert(!reasm_pending(t));
-	split3(&g[16], p);
+	split3(&g[n - 1], p);
 	for (int k = 0; k < 3; k++)
-		assert_result(add(t, &g[16], &p[k], T0 + 1, &d), MCR_REASM_NO_ROOM);
+		assert_result(add(t, &g[n - 1], &p[k], T0 + 1, &d), MCR_REASM_NO_ROOM);
 	/* A fragment of a datagram already whole has no room either. */
 	split3(&g[3], p);
 	assert_result(add(t, &g[3], &p[0], T0 + 1, &d), MCR_REASM_NO_ROOM);
 	/* Nor does the timer free a datagram in flight. */
 	reasm_expire(t, T0 + 10 * MCR_REASM_TIMEOUT_MS);
-	split3(&g[16], p);
-	assert_result(add(t, &g[16], &p[0], T0 + 10 * MCR_REASM_TIMEOUT_MS, &d),
+	split3(&g[n - 1], p);
+	assert_result(add(t, &g[n - 1], &p[0], T0 + 10 * MCR_REASM_TIMEOUT_MS, &d),
 		      MCR_REASM_NO_ROOM);
 	assert_counters(t, MCR_REASM_SLOTS, 0, 0, 0);
 	ck_assert(!reasm_pending(t));
 	for (unsigned int i = 0; i < MCR_REASM_SLOTS; i++)
 		assert_whole(&done[i], &g[i]);
 	reasm_release(t);
-	feed_all(t, &g[16], p, 3, T0 + 10 * MCR_REASM_TIMEOUT_MS);
+	feed_all(t, &g[n - 1], p, 3, T0 + 10 * MCR_REASM_TIMEOUT_MS);
 	assert_counters(t, MCR_REASM_SLOTS + 1, 0, 0, 0);
 	dgrams_free(g, n);
 	free(t);
 }
 END_TEST
 
-/* 15 in flight and one being collected: a new datagram evicts the one being collected. */
+/* All but one in flight and one being collected: a new datagram is refused, not evicting it. */
 START_TEST(test_no_room_but_one)
 {
 	const unsigned int n = MCR_REASM_SLOTS + 1;
@@ -1115,15 +1262,15 @@ START_TEST(test_no_room_but_one)
 		split3(&g[i], p);
 		feed_all(t, &g[i], p, 3, T0);
 	}
-	split3(&g[15], p);
-	assert_result(add(t, &g[15], &p[0], T0 + 1, &d), MCR_REASM_QUEUED);
-	split3(&g[16], p);
-	assert_result(add(t, &g[16], &p[0], T0 + 2, &d), MCR_REASM_QUEUED);
-	assert_counters(t, MCR_REASM_SLOTS - 1, 0, 1, 0);
-	assert_result(add(t, &g[16], &p[1], T0 + 2, &d), MCR_REASM_QUEUED);
-	assert_result(add(t, &g[16], &p[2], T0 + 2, &d), MCR_REASM_DONE);
-	assert_whole(&d, &g[16]);
-	assert_counters(t, MCR_REASM_SLOTS, 0, 1, 0);
+	split3(&g[n - 2], p);
+	assert_result(add(t, &g[n - 2], &p[0], T0 + 1, &d), MCR_REASM_QUEUED);
+	split3(&g[n - 1], p);
+	assert_result(add(t, &g[n - 1], &p[0], T0 + 2, &d), MCR_REASM_NO_ROOM);
+	split3(&g[n - 2], p);
+	assert_result(add(t, &g[n - 2], &p[1], T0 + 2, &d), MCR_REASM_QUEUED);
+	assert_result(add(t, &g[n - 2], &p[2], T0 + 2, &d), MCR_REASM_DONE);
+	assert_whole(&d, &g[n - 2]);
+	assert_counters(t, MCR_REASM_SLOTS, 0, 0, 0);
 	dgrams_free(g, n);
 	free(t);
 }
@@ -1138,21 +1285,26 @@ static Suite *reasm_suite(void)
 	TCase *rebuilt = tcase_create("rebuilt"), *room = tcase_create("time and room");
 
 	tcase_add_test(whole, test_csum_helper);
-	tcase_add_loop_test(whole, test_in_order, 2, MCR_REASM_FRAGS + 1);
-	tcase_add_loop_test(whole, test_reverse_order, 2, MCR_REASM_FRAGS + 1);
-	tcase_add_loop_test(whole, test_shuffled, 2, MCR_REASM_FRAGS + 1);
+	tcase_add_loop_test(whole, test_in_order, 2, FRAGS_LOOP + 1);
+	tcase_add_loop_test(whole, test_reverse_order, 2, FRAGS_LOOP + 1);
+	tcase_add_loop_test(whole, test_shuffled, 2, FRAGS_LOOP + 1);
 	tcase_add_test(whole, test_sizes);
 	tcase_add_test(whole, test_max_size);
 	tcase_add_test(whole, test_fields);
 	tcase_add_test(whole, test_keys);
 	tcase_add_test(whole, test_pending);
 
-	tcase_add_test(refused, test_too_many_fragments);
+	tcase_add_test(whole, test_many_fragments);
 	tcase_add_test(refused, test_duplicate);
 	tcase_add_loop_test(refused, test_overlap, 0, N_OVERLAPS);
+	tcase_add_test(refused, test_duplicate_inside);
 	tcase_add_test(refused, test_touching_edges);
 	tcase_add_test(refused, test_two_lasts);
 	tcase_add_test(refused, test_past_total);
+	tcase_add_test(refused, test_empty_kills);
+	tcase_add_test(refused, test_past_64k_dooms);
+	tcase_add_test(refused, test_size_with_header);
+	tcase_add_test(refused, test_ecn_mix);
 
 	tcase_add_test(rebuilt, test_rebuilt_wrong_port);
 	tcase_add_test(rebuilt, test_rebuilt_bad_checksum);
@@ -1162,9 +1314,9 @@ static Suite *reasm_suite(void)
 	tcase_add_test(room, test_timeout_expire);
 	tcase_add_test(room, test_timeout_on_add);
 	tcase_add_test(room, test_timeout_each);
-	tcase_add_test(room, test_evict_oldest);
-	tcase_add_test(room, test_evict_oldest_by_age);
-	tcase_add_test(room, test_evict_round_robin);
+	tcase_add_test(room, test_refuse_new);
+	tcase_add_loop_test(room, test_round_robin, 0, 2);
+	tcase_add_test(room, test_round_robin_full);
 	tcase_add_test(room, test_no_room);
 	tcase_add_test(room, test_no_room_but_one);
 

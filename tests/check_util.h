@@ -89,6 +89,7 @@ static inline const char *verdict_text(enum mcr_verdict v)
 		[MCR_DROP_UNMATCHED] = "UNMATCHED", [MCR_DROP_VLAN] = "VLAN",
 		[MCR_QUERY] = "QUERY",
 		[MCR_DROP_MARTIAN] = "MARTIAN",
+		[MCR_DROP_GLUED] = "GLUED",
 	};
 
 	return (unsigned int)v < MCR_VERDICTS && name[v] ? name[v] : "out of range";

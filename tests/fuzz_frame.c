@@ -50,7 +50,7 @@
 #define VLAN_HLEN      4
 #define IPV4_MIN_HLEN  20
 #define IPV6_HLEN      40
-#define IPV6_EXT_MAX   8 /* extension headers parse.c follows; more are malformed */
+#define IPV6_EXT_MAX   12 /* extension headers parse.c follows; more are malformed */
 #define EXT_HLEN       8 /* bytes: the least an IPv6 extension header takes */
 #define UDP_HLEN       8
 #define UDP	       17
@@ -254,11 +254,11 @@ static void check_ipv4(const struct mcr_frame *f, const struct mcr_match *m, uin
 	if (v == MCR_FRAGMENT) {
 		CHECK(frag & 0x3fff);
 		CHECK(tot <= f->caplen - off);
-		CHECK(d->payload == ip + ihl && d->len > 0 && d->len == tot - ihl);
-		CHECK(d->frag_id == be16(ip + 4) && d->frag_nh == UDP);
+		/* Cut to 8-byte units with more to come; empty or past 64 KiB for reassembly. */
+		CHECK(d->payload == ip + ihl && d->len <= tot - ihl && tot - ihl - d->len < 8);
+		CHECK(d->frag_id == be16(ip + 4) && d->frag_nh == UDP && d->frag_hlen == ihl);
 		CHECK(d->frag_off == (frag & 0x1fff) * 8 && d->frag_more == !!(frag & 0x2000));
-		CHECK(!d->frag_more || d->len % 8 == 0);
-		CHECK(d->frag_off + ihl + d->len <= IP_MAX_PAYLOAD);
+		CHECK(d->frag_more ? d->len % 8 == 0 : d->len == tot - ihl);
 		return;
 	}
 	CHECK((frag & 0x3fff) == 0);
@@ -275,8 +275,9 @@ static void check_ipv4(const struct mcr_frame *f, const struct mcr_match *m, uin
 
 /*
  * What the IPv6 header and its extension chain promise (RFC 8200): hop-by-hop options only
- * first, no routing header with segments left, every header inside the payload length, at
- * most IPV6_EXT_MAX of them; an atomic fragment header (offset 0, no more) is passed over.
+ * first, no routing header, every header inside the payload length, at most IPV6_EXT_MAX of
+ * them; an atomic fragment header (offset 0, no more) is passed over, once. A payload length
+ * of 0 with hop-by-hop options first takes the frame whole.
  */
 static void check_ipv6(const struct mcr_frame *f, const struct mcr_match *m, uint32_t off,
 		       enum mcr_verdict v, const struct mcr_datagram *d)
@@ -289,6 +290,8 @@ static void check_ipv6(const struct mcr_frame *f, const struct mcr_match *m, uin
 	CHECK(f->caplen >= off + IPV6_HLEN);
 	end = IPV6_HLEN + be16(ip + 4);
 	wire = (f->wirelen > f->caplen ? f->wirelen : f->caplen) - off;
+	if (end == IPV6_HLEN && ip[6] == 0)
+		end = wire;
 	CHECK(ip[0] >> 4 == 6 && end > IPV6_HLEN && end <= wire);
 	CHECK(same_addr(&m->group, ip + 24));
 	CHECK(!m->source.family || same_addr(&m->source, ip + 8));
@@ -308,7 +311,7 @@ static void check_ipv6(const struct mcr_frame *f, const struct mcr_match *m, uin
 			p = NULL;
 			continue;
 		}
-		CHECK(at + (p[1] + 1u) * 8 <= end && (nh != 43 || !p[3]));
+		CHECK(at + (p[1] + 1u) * 8 <= end && nh != 43);
 		nh = p[0];
 		at += (p[1] + 1u) * 8;
 		p = NULL;
@@ -316,7 +319,7 @@ static void check_ipv6(const struct mcr_frame *f, const struct mcr_match *m, uin
 
 	if (v == MCR_FRAGMENT) {
 		CHECK(p && nh == 44 && end <= f->caplen - off);
-		CHECK(d->payload == p + EXT_HLEN && d->len > 0 && d->len == end - at - EXT_HLEN);
+		CHECK(d->payload == p + EXT_HLEN && d->len == end - at - EXT_HLEN);
 		CHECK(d->frag_id == be32(p + 4) && d->frag_nh == p[0]);
 		CHECK(d->frag_off == (be16(p + 2) & 0xfff8) && d->frag_more == (be16(p + 2) & 1));
 		CHECK(!d->frag_more || d->len % 8 == 0);
@@ -375,9 +378,9 @@ static void check_table(void)
 		if (!s->busy)
 			continue;
 		busy = true;
-		CHECK(s->n >= 1 && s->n <= MCR_REASM_FRAGS);
-		CHECK(s->have <= sizeof(s->buf) && s->total <= sizeof(s->buf));
-		CHECK(!s->total || s->have < s->total);
+		CHECK(s->tail >= 1 && s->tail <= MCR_REASM_UNITS * MCR_REASM_UNIT);
+		CHECK(s->meat >= 1 && s->meat <= s->tail && s->len >= s->tail);
+		CHECK(!(s->first_in && s->last_in) || s->meat < s->len);
 	}
 	CHECK(reasm_pending(&table) == busy);
 }
@@ -407,20 +410,35 @@ static void end_pass(struct handed *out, unsigned int *n_out)
 	check_table();
 }
 
-/* A slot still collecting: its pieces apart, inside the datagram, adding up to what it has. */
+/*
+ * A slot still collecting: units held up to the furthest end and no further, every run
+ * starting on a held unit, and the bytes it has filling its units but the last.
+ */
 static void check_slot(const struct mcr_reasm_slot *s)
 {
-	uint32_t have = 0;
+	uint32_t units = 0, last = 0;
 
-	for (unsigned int i = 0; i < s->n; i++) {
-		CHECK(s->range[i].off < s->range[i].end && s->range[i].end <= sizeof(s->buf));
-		CHECK(!s->total || s->range[i].end <= s->total);
-		have += s->range[i].end - s->range[i].off;
-		for (unsigned int j = 0; j < i; j++)
-			CHECK(s->range[i].end <= s->range[j].off ||
-			      s->range[j].end <= s->range[i].off);
+	for (uint32_t u = 0; u < MCR_REASM_UNITS; u++) {
+		bool held = s->held[u / 64] >> (u % 64) & 1, run = s->run[u / 64] >> (u % 64) & 1;
+
+		CHECK(held || !run);
+		if (held) {
+			units++;
+			last = u + 1;
+		}
 	}
-	CHECK(have == s->have);
+	CHECK(last == (s->tail + MCR_REASM_UNIT - 1) / MCR_REASM_UNIT);
+	CHECK(s->meat <= units * MCR_REASM_UNIT && s->meat + MCR_REASM_UNIT > units * MCR_REASM_UNIT);
+}
+
+/* The bytes of a fragment the slot keeps: those inside its 64 KiB. */
+static bool slot_holds(const struct mcr_reasm_slot *s, const struct mcr_datagram *frag)
+{
+	uint32_t end = frag->frag_off + frag->len;
+
+	if (end > sizeof(s->buf))
+		end = sizeof(s->buf);
+	return !memcmp(s->buf + frag->frag_off, frag->payload, end - frag->frag_off);
 }
 
 static const struct mcr_reasm_slot *slot_of(const struct mcr_datagram *frag)
@@ -462,7 +480,7 @@ static void check_done(const struct mcr_match *m, const struct mcr_datagram *fra
 }
 
 /* A fragment into the table, as ring.c does it: the same datagram in and out. */
-static void reassemble(const struct mcr_match *m, struct mcr_datagram *d, bool polite,
+static void reassemble(const struct mcr_match *m, struct mcr_datagram *d,
 		       struct handed *out, unsigned int *n_out)
 {
 	const struct mcr_datagram frag = *d;
@@ -483,7 +501,7 @@ static void reassemble(const struct mcr_match *m, struct mcr_datagram *d, bool p
 		CHECK(table.reassembled == done && table.invalid == invalid);
 		s = slot_of(&frag);
 		CHECK(s);
-		CHECK(!memcmp(s->buf + frag.frag_off, frag.payload, frag.len));
+		CHECK(slot_holds(s, &frag));
 		check_slot(s);
 		break;
 	case MCR_REASM_INVALID:
@@ -496,11 +514,10 @@ static void reassemble(const struct mcr_match *m, struct mcr_datagram *d, bool p
 		check_slot(s);
 		break;
 	case MCR_REASM_NO_ROOM:
-		/* Refused only when every slot holds a datagram still in flight, which a caller
-		 * that ends its pass when crowded never sees. */
-		CHECK(!polite);
+		/* Refused only for a new datagram while every slot is taken. */
+		CHECK(!slot_of(&frag));
 		for (int i = 0; i < MCR_REASM_SLOTS; i++)
-			CHECK(table.slot[i].sent);
+			CHECK(table.slot[i].busy || table.slot[i].sent);
 		break;
 	default:
 		CHECK(!"reasm_add() result out of range");
@@ -550,7 +567,7 @@ static void run_frame(const uint8_t *hdr, const uint8_t *bytes, uint32_t len,
 	if (v == MCR_RELAY || v == MCR_FRAGMENT)
 		check_datagram(&f, m, v, &d);
 	if (v == MCR_FRAGMENT)
-		reassemble(m, &d, !(hdr[0] & FRAME_GREEDY), out, n_out);
+		reassemble(m, &d, out, n_out);
 	free(buf);
 }
 

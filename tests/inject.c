@@ -29,6 +29,7 @@
 #define MAX_MAX_S 3600
 #define DEFAULT_LEN 64			/* payload bytes */
 #define MAX_LEN (65535 - 60 - 8)	/* payload bytes: fits IPv4 total length with 40 option bytes */
+#define MAX_FRAGS_LEN (65535 - 20 - 8)	/* payload bytes of a fragmented datagram */
 #define FRAME_MAX (ETH_HLEN + 4 + 65535 + 64)
 #define DEFAULT_SRC "198.19.50.5"
 #define OTHER_SRC "198.19.50.6"
@@ -68,6 +69,8 @@ enum inject_case {
 	C_OTHER_GROUP, C_OTHER_PORT, C_OTHER_SOURCE, C_VLAN, C_VLAN0, C_IPV6,
 	C_FRAGS, C_FRAGS_REVERSE, C_FRAGS_SHUFFLE, C_FRAGS_DUP, C_FRAGS_OVERLAP, C_FRAGS_INCOMPLETE,
 	C_OPTS, C_VLAN0_VLAN, C_VLAN0_VLAN0,
+	C_FRAGS_DUP_INSIDE, C_FRAGS_SPAN, C_FRAGS_ODD_MF, C_FRAGS_EMPTY, C_FRAGS_PAST, C_FRAGS_ECN,
+	C_FRAGS_ECN_CE, C_FRAGS_IPOPTS,
 	C_CASES
 };
 
@@ -111,6 +114,14 @@ static const char *const case_name[C_CASES] = {
 	[C_OPTS] = "opts",
 	[C_VLAN0_VLAN] = "vlan0-vlan",
 	[C_VLAN0_VLAN0] = "vlan0-vlan0",
+	[C_FRAGS_DUP_INSIDE] = "frags-dup-inside",
+	[C_FRAGS_SPAN] = "frags-span",
+	[C_FRAGS_ODD_MF] = "frags-odd-mf",
+	[C_FRAGS_EMPTY] = "frags-empty",
+	[C_FRAGS_PAST] = "frags-past",
+	[C_FRAGS_ECN] = "frags-ecn",
+	[C_FRAGS_ECN_CE] = "frags-ecn-ce",
+	[C_FRAGS_IPOPTS] = "frags-ipopts",
 };
 
 struct inject {
@@ -208,6 +219,14 @@ static void plan_case(const struct inject *in, enum inject_case c, uint64_t inde
 	case C_FRAGS_DUP:
 	case C_FRAGS_OVERLAP:
 	case C_FRAGS_INCOMPLETE:
+	case C_FRAGS_DUP_INSIDE:
+	case C_FRAGS_SPAN:
+	case C_FRAGS_ODD_MF:
+	case C_FRAGS_EMPTY:
+	case C_FRAGS_PAST:
+	case C_FRAGS_ECN:
+	case C_FRAGS_ECN_CE:
+	case C_FRAGS_IPOPTS:
 	case C_CASES:
 		break;
 	case C_IPOPTS:
@@ -414,7 +433,7 @@ static size_t build_ipv6(const struct inject *in, uint64_t seq)
 
 static bool is_frags(enum inject_case c)
 {
-	return c >= C_FRAGS && c <= C_FRAGS_INCOMPLETE;
+	return c >= C_FRAGS;
 }
 
 /* The UDP datagram of sequence number seq, whole, in dgram; returns its length. */
@@ -441,18 +460,22 @@ static uint32_t build_datagram(const struct inject *in, uint64_t seq)
 	return UDP_HLEN + in->len;
 }
 
-/* One IPv4 fragment of dgram into frame: bytes [off, off + n), MF when more follow. */
-static size_t build_fragment(const struct inject *in, uint64_t seq, uint32_t off, uint32_t n,
-			     bool more)
+/*
+ * One IPv4 fragment of dgram into frame: bytes [off, off + n), MF when more follow, with ECN
+ * field ecn and opts bytes of NOP options (a multiple of 4).
+ */
+static size_t build_fragment_with(const struct inject *in, uint64_t seq, uint32_t off,
+				  uint32_t n, bool more, uint8_t ecn, uint32_t opts)
 {
 	uint8_t *ip = frame + ETH_HLEN;
+	uint32_t hl = IP_HLEN + opts;
 
 	put_dst_mac(in, frame, in->group);
 	memcpy(frame + ETH_ALEN, in->wire.mac, ETH_ALEN);
 	put_be16(frame + 12, ETHERTYPE_IP);
-	ip[0] = 0x45;
-	ip[1] = 0;
-	put_be16(ip + 2, (uint16_t)(IP_HLEN + n));
+	ip[0] = (uint8_t)(0x40 | hl / 4);
+	ip[1] = ecn;
+	put_be16(ip + 2, (uint16_t)(hl + n));
 	put_be16(ip + 4, (uint16_t)seq);
 	put_be16(ip + 6, (uint16_t)((more ? IP_FLAG_MF : 0) | off / FRAG_UNIT));
 	ip[8] = TTL;
@@ -460,9 +483,61 @@ static size_t build_fragment(const struct inject *in, uint64_t seq, uint32_t off
 	put_be16(ip + 10, 0);
 	memcpy(ip + 12, &in->src, 4);
 	memcpy(ip + 16, &in->group, 4);
-	put_be16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
-	memcpy(ip + IP_HLEN, dgram + off, n);
-	return ETH_HLEN + IP_HLEN + n;
+	memset(ip + IP_HLEN, 1, opts);	/* NOP */
+	put_be16(ip + 10, csum_fold(csum_add(0, ip, hl)));
+	if (off < sizeof(dgram))
+		memcpy(ip + hl, dgram + off, off + n > sizeof(dgram) ? sizeof(dgram) - off : n);
+	return ETH_HLEN + hl + n;
+}
+
+static size_t build_fragment(const struct inject *in, uint64_t seq, uint32_t off, uint32_t n,
+			     bool more)
+{
+	return build_fragment_with(in, seq, off, n, more, 0, 0);
+}
+
+/*
+ * The kernel's own rules for fragments (ip_frag_queue(), inet_frag_queue_insert()), a case
+ * each, around fragment f of a datagram cut in chunks: the extra frame sent after it, or the
+ * way fragment f itself is sent. Returns 0, or the first errno.
+ */
+static int send_rule_fragment(struct inject *in, enum inject_case c, uint64_t seq, unsigned int f,
+			      uint32_t off, uint32_t len, bool more, uint32_t chunk)
+{
+	uint8_t ecn = 0;
+	uint32_t opts = 0;
+	int e;
+
+	switch (c) {
+	case C_FRAGS_ODD_MF:	/* 3 bytes more than 8-byte units: the kernel cuts them */
+		if (f == 0)
+			len += 3;
+		break;
+	case C_FRAGS_ECN:	/* not-ECT, then CE: refused whole */
+	case C_FRAGS_ECN_CE:	/* ECT(0), then CE: taken */
+		ecn = f ? 3 : c == C_FRAGS_ECN ? 0 : 2;
+		break;
+	case C_FRAGS_IPOPTS:	/* 4 bytes of options on the first: 65535 counts them */
+		opts = f ? 0 : 4;
+		break;
+	default:
+		break;
+	}
+	e = send_frame(&in->wire, frame, build_fragment_with(in, seq, off, len, more, ecn, opts));
+	if (e || f != 0)
+		return e;
+	switch (c) {
+	case C_FRAGS_DUP_INSIDE:	/* inside the first: a duplicate, dropped alone */
+		return send_frame(&in->wire, frame, build_fragment(in, seq, FRAG_UNIT, FRAG_UNIT,
+								    true));
+	case C_FRAGS_EMPTY:	/* nothing at all: kills the datagram */
+		return send_frame(&in->wire, frame, build_fragment(in, seq, chunk, 0, true));
+	case C_FRAGS_PAST:	/* past 65535 bytes: dooms the datagram */
+		return send_frame(&in->wire, frame, build_fragment(in, seq, 65528, FRAG_UNIT,
+								    true));
+	default:
+		return 0;
+	}
 }
 
 /*
@@ -515,6 +590,12 @@ static unsigned int frag_order(struct inject *in, enum inject_case c, unsigned i
 		for (i = 0; i + 1 < k; i++)
 			order[n++] = i;
 		break;
+	case C_FRAGS_SPAN:	/* the second, then the first: two runs side by side */
+		order[n++] = 1;
+		order[n++] = 0;
+		for (i = 2; i < k; i++)
+			order[n++] = i;
+		break;
 	default:
 		for (i = 0; i < k; i++)
 			order[n++] = i;
@@ -545,7 +626,11 @@ static int send_fragments(struct inject *in, enum inject_case c, uint64_t seq)
 			off -= OVERLAP_BYTES;
 			len += OVERLAP_BYTES;
 		}
-		e = send_frame(&in->wire, frame, build_fragment(in, seq, off, len, more));
+		e = send_rule_fragment(in, c, seq, f, off, len, more, chunk);
+		/* Over both runs: an overlap to the kernel, though every byte is held. */
+		if (!e && c == C_FRAGS_SPAN && f == 0)
+			e = send_frame(&in->wire, frame,
+				       build_fragment(in, seq, 0, chunk + FRAG_UNIT, true));
 		if (e && !first)
 			first = e;
 	}
@@ -589,7 +674,7 @@ int main(int argc, char *argv[])
 			parse_ipv4_port("group", optarg, &group);
 			break;
 		case 'l':
-			in.len = (uint32_t)parse_num("length", optarg, 0, MAX_LEN);
+			in.len = (uint32_t)parse_num("length", optarg, 0, MAX_FRAGS_LEN);
 			break;
 		case 's':
 			in.stream = (uint32_t)parse_num("stream id", optarg, 0, UINT32_MAX);
@@ -634,6 +719,8 @@ int main(int argc, char *argv[])
 	c = find_case(case_name, C_CASES, case_arg, "inject");
 	if (!ifname)
 		return usage(EXIT_SETUP);
+	if (!is_frags(c) && in.len > MAX_LEN)
+		errx(EXIT_SETUP, "length %u: out of range 0..%d for %s", in.len, MAX_LEN, case_arg);
 	if (c == C_UDPLEN_SHORT && in.len < 2)
 		errx(EXIT_SETUP, "udplen-short needs -l 2 or more, to lie between 8 and the truth");
 	if (c == C_TRUNC_PAYLOAD && in.len < TRUNC_PAYLOAD_CUT)

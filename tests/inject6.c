@@ -32,7 +32,7 @@
 #define DEFAULT_MAX_S 30
 #define MAX_MAX_S 3600
 #define DEFAULT_LEN 64			/* payload bytes */
-#define MAX_LEN 65000			/* payload bytes: a fragmented datagram stays below 64 KiB */
+#define MAX_LEN 65527			/* payload bytes: UDP and these fill 65535, IPv6 fragmentable most */
 #define FRAME_MAX (ETH_HLEN + 40 + 65535 + 64)
 #define DEFAULT_SRC "fd00:1::5"
 #define DEFAULT_GROUP "[ff3e::1234]:5000"
@@ -43,8 +43,9 @@
 #define FRAG_ID_LOW 0x1234		/* the low 16 bits of every fragment ID */
 #define ROUTING_TYPE 253		/* RFC 4727: for experiments */
 #define ROUTING_UNITS 2			/* 24 bytes: the fixed part and one address */
-#define CHAIN_LONG 9			/* headers in "chain9": one past what mcr follows */
+#define CHAIN_LONG 9			/* headers in "chain9": one past what mcr once followed */
 #define CHAIN_OK 8
+#define CHAIN_KERNEL 12			/* "chain12": Linux's IP6_MAX_EXT_HDRS_CNT */
 #define OVERRUN_UNITS 255		/* "ext-overrun": claims 2048 bytes */
 #define PLEN_LONG_EXTRA 40		/* bytes the payload length overstates for "plen-long" */
 #define UDPLEN_LONG_EXTRA 16
@@ -53,7 +54,7 @@
 #define OVERLAP_BYTES 8			/* "frags-overlap": how far back the second one starts */
 #define FRAG_PAST_OFFSET 65528		/* "frag-past": bytes; with 16 more, past 65535 */
 #define ODD_CUT 3			/* "frag-odd": bytes off a multiple of 8 */
-#define EXT_MAX 12
+#define EXT_MAX 16
 
 #define NH_HOPOPTS 0
 #define NH_TCP 6
@@ -68,6 +69,10 @@ enum inject_case {
 	C_UDPLEN_LONG, C_UDPLEN_SHORT, C_VERSION, C_TCP, C_HBH_TCP, C_HBH_OTHER_PORT,
 	C_OTHER_PORT, C_OTHER_GROUP, C_OTHER_SOURCE, C_FRAG_ODD, C_FRAG_PAST, C_FRAG_EMPTY,
 	C_FRAGS, C_FRAGS_DSTOPTS, C_FRAGS_HBH, C_FRAGS_OVERLAP, C_FRAGS_INTERLEAVE,
+	C_OPT_SKIP, C_OPT_DROP, C_HBH_OPT_DROP, C_HBH_RA, C_HBH_RA_LONG, C_PAD_LONG, C_PADN_DIRTY,
+	C_OPTS8, C_OPTS9, C_JUMBO_OPT, C_PLEN0_HBH, C_ATOMIC2, C_CHAIN12, C_CHAIN13,
+	C_FRAGS_NO_UDP, C_FRAGS_ROUTING, C_FRAGS_DUP_INSIDE, C_FRAGS_SPAN, C_FRAGS_EMPTY,
+	C_FRAGS_ECN, C_FRAGS_UNFRAG_MAX,
 	C_CASES
 };
 
@@ -103,6 +108,50 @@ static const char *const case_name[C_CASES] = {
 	[C_FRAGS_HBH] = "frags-hbh",
 	[C_FRAGS_OVERLAP] = "frags-overlap",
 	[C_FRAGS_INTERLEAVE] = "frags-interleave",
+	[C_OPT_SKIP] = "opt-skip",
+	[C_OPT_DROP] = "opt-drop",
+	[C_HBH_OPT_DROP] = "hbh-opt-drop",
+	[C_HBH_RA] = "hbh-ra",
+	[C_HBH_RA_LONG] = "hbh-ra-long",
+	[C_PAD_LONG] = "pad-long",
+	[C_PADN_DIRTY] = "padn-dirty",
+	[C_OPTS8] = "opts8",
+	[C_OPTS9] = "opts9",
+	[C_JUMBO_OPT] = "jumbo-opt",
+	[C_PLEN0_HBH] = "plen0-hbh",
+	[C_ATOMIC2] = "atomic2",
+	[C_CHAIN12] = "chain12",
+	[C_CHAIN13] = "chain13",
+	[C_FRAGS_NO_UDP] = "frags-no-udp",
+	[C_FRAGS_ROUTING] = "frags-routing",
+	[C_FRAGS_DUP_INSIDE] = "frags-dup-inside",
+	[C_FRAGS_SPAN] = "frags-span",
+	[C_FRAGS_EMPTY] = "frags-empty",
+	[C_FRAGS_ECN] = "frags-ecn",
+	[C_FRAGS_UNFRAG_MAX] = "frags-unfrag-max",
+};
+
+/*
+ * The options of the first options header of a case, as ip6_parse_tlv() would read them: a
+ * header of (units + 1) * 8 bytes, these bytes after its first two. 0x1e is RFC 4727's
+ * experimental type with action bits 00 (skip); 0x5e and 0xde say 01 and 11 (drop).
+ */
+static const struct {
+	enum inject_case c;
+	uint8_t units;
+	uint8_t body[22];
+} case_opts[] = {
+	{ C_OPT_SKIP, 1, { 0x1e, 12 } },
+	{ C_OPT_DROP, 1, { 0x5e, 12 } },
+	{ C_HBH_OPT_DROP, 1, { 0xde, 12 } },
+	{ C_HBH_RA, 1, { 5, 2, 0, 0, 0x1e, 8 } },
+	{ C_HBH_RA_LONG, 1, { 5, 3, 0, 0, 0, 0x1e, 7 } },
+	{ C_PAD_LONG, 1, { 1, 6, 0, 0, 0, 0, 0, 0, 0x1e, 4 } },
+	{ C_PADN_DIRTY, 1, { 1, 2, 0, 7, 0x1e, 8 } },
+	{ C_OPTS8, 2, { 0x1e, 0, 0x1e, 0, 0x1e, 0, 0x1e, 0, 0x1e, 0, 0x1e, 0, 0x1e, 0, 0x1e, 0 } },
+	{ C_OPTS9, 2, { 0x1e, 0, 0x1e, 0, 0x1e, 0, 0x1e, 0, 0x1e, 0, 0x1e, 0, 0x1e, 0, 0x1e, 0,
+			0x1e, 0 } },
+	{ C_JUMBO_OPT, 1, { 0xc2, 4, 0, 1, 0, 0, 0x1e, 6 } },
 };
 
 struct inject {
@@ -130,6 +179,8 @@ struct plan {
 	int32_t plen;			/* payload length field, -1 for the true one */
 	int32_t udp_len;		/* UDP length field, -1 for the true one */
 	bool csum_zero, csum_bad;
+	const uint8_t *opts;		/* the first options header's body, or NULL for PadN */
+	uint8_t opts_units;
 };
 
 static uint8_t frame[FRAME_MAX];
@@ -240,7 +291,15 @@ static uint32_t put_chain(const struct plan *p, uint8_t *q)
 			n += put_frag(q + n, nh, 0, false, 0);	/* atomic: RFC 6946 */
 			break;
 		default:
-			n += put_opts(q + n, nh);
+			if (p->opts && n == 0) {
+				memset(q, 0, (p->opts_units + 1u) * EXT_UNIT);
+				q[0] = nh;
+				q[1] = p->opts_units;
+				memcpy(q + 2, p->opts, (p->opts_units + 1u) * EXT_UNIT - 2);
+				n += (p->opts_units + 1u) * EXT_UNIT;
+			} else {
+				n += put_opts(q + n, nh);
+			}
 		}
 	}
 	if (p->overrun)
@@ -327,11 +386,32 @@ static void plan_case(const struct inject *in, enum inject_case c, struct plan *
 	case C_OTHER_SOURCE:
 		p->src.s6_addr[15]++;
 		break;
+	case C_PLEN0_HBH:
+		p->ext[p->n_ext++] = NH_HOPOPTS;
+		p->plen = 0;
+		break;
+	case C_ATOMIC2:
+		p->ext[p->n_ext++] = NH_FRAGMENT;
+		p->ext[p->n_ext++] = NH_FRAGMENT;
+		break;
+	case C_CHAIN12:
+	case C_CHAIN13:
+		while (p->n_ext < (c == C_CHAIN12 ? CHAIN_KERNEL : CHAIN_KERNEL + 1))
+			p->ext[p->n_ext++] = NH_DSTOPTS;
+		break;
 	default:
 		break;
 	}
 	if (in->udp_len >= 0)
 		p->udp_len = in->udp_len;
+	for (size_t i = 0; i < sizeof(case_opts) / sizeof(case_opts[0]); i++) {
+		if (case_opts[i].c != c)
+			continue;
+		p->ext[p->n_ext++] = c == C_HBH_OPT_DROP || c == C_HBH_RA || c == C_HBH_RA_LONG ||
+				     c == C_JUMBO_OPT ? NH_HOPOPTS : NH_DSTOPTS;
+		p->opts = case_opts[i].body;
+		p->opts_units = case_opts[i].units;
+	}
 }
 
 /* The whole frame of plan p for sequence number seq; returns its length. */
@@ -394,9 +474,12 @@ static uint32_t build_part(const struct inject *in, enum inject_case c, uint64_t
 	uint8_t *udp;
 
 	*nh = NH_UDP;
-	if (c == C_FRAGS_DSTOPTS) {
+	if (c == C_FRAGS_DSTOPTS || c == C_FRAGS_NO_UDP) {
 		n = put_opts(buf, NH_UDP);
 		*nh = NH_DSTOPTS;
+	} else if (c == C_FRAGS_ROUTING) {
+		n = put_routing(buf, NH_UDP, 0);
+		*nh = NH_ROUTING;
 	}
 	udp = buf + n;
 	payload_build(udp + UDP_HLEN, in->len, in->stream, seq, now_ns());
@@ -413,13 +496,39 @@ static size_t build_fragment(const struct inject *in, enum inject_case c, const 
 	uint32_t unfrag = 0;
 
 	put_eth(in, &in->group);
-	if (c == C_FRAGS_HBH)
+	if (c == C_FRAGS_HBH || c == C_FRAGS_UNFRAG_MAX)
 		unfrag = put_opts(q, NH_FRAGMENT);
 	put_ip6(ip, 6, (uint16_t)(unfrag + FRAG_HLEN + len), unfrag ? NH_HOPOPTS : NH_FRAGMENT,
 		&in->src, &in->group);
+	/* "frags-ecn": the first not ECN-capable, the others CE; the kernel refuses the mix. */
+	if (c == C_FRAGS_ECN && off)
+		ip[1] |= 3 << 4;
 	put_frag(q + unfrag, nh, off, more, id);
 	memcpy(q + unfrag + FRAG_HLEN, buf + off, len);
 	return ETH_HLEN + IP6_HLEN + unfrag + FRAG_HLEN + len;
+}
+
+/*
+ * The frame a case sends after the first fragment: one inside it ("frags-dup-inside", a
+ * duplicate), one over both runs ("frags-span", an overlap), an empty one ("frags-empty", which
+ * kills the datagram). Returns 0 or the errno.
+ */
+static int send_rule_fragment(struct inject *in, enum inject_case c, const uint8_t *buf,
+			      uint8_t nh, uint32_t id, uint32_t chunk)
+{
+	switch (c) {
+	case C_FRAGS_DUP_INSIDE:
+		return send_frame(&in->wire, frame,
+				  build_fragment(in, c, buf, nh, id, EXT_UNIT, EXT_UNIT, true));
+	case C_FRAGS_SPAN:
+		return send_frame(&in->wire, frame,
+				  build_fragment(in, c, buf, nh, id, 0, chunk + EXT_UNIT, true));
+	case C_FRAGS_EMPTY:
+		return send_frame(&in->wire, frame, build_fragment(in, c, buf, nh, id, chunk, 0,
+								   true));
+	default:
+		return 0;
+	}
 }
 
 /*
@@ -444,9 +553,22 @@ static int send_fragments(struct inject *in, enum inject_case c, uint64_t seq, u
 				off -= OVERLAP_BYTES;	/* the same 8 bytes twice */
 				len += OVERLAP_BYTES;
 			}
+			/* "frags-span": the second before the first, two runs side by side. */
+			if (c == C_FRAGS_SPAN && f < 2) {
+				off = (1 - f) * chunk;
+				len = chunk;
+			}
+			/* "frags-no-udp": a first fragment of the options alone, no UDP header. */
+			if (c == C_FRAGS_NO_UDP && in->frags == 2) {
+				len = f ? total - EXT_UNIT : EXT_UNIT;
+				off = f ? EXT_UNIT : 0;
+			}
 			e = send_frame(&in->wire, frame,
 				       build_fragment(in, c, part[d], nh, frag_id(seq + d), off,
 						      len, f + 1 < in->frags));
+			/* After the first fragment sent (the second one, for "frags-span"). */
+			if (!e && f == (c == C_FRAGS_SPAN ? 1u : 0u))
+				e = send_rule_fragment(in, c, part[d], nh, frag_id(seq + d), chunk);
 			if (e && !first)
 				first = e;
 		}
@@ -555,9 +677,9 @@ int main(int argc, char *argv[])
 			      count);
 			break;
 		}
-		if (c >= C_FRAGS) {
+		if ((c >= C_FRAGS && c <= C_FRAGS_INTERLEAVE) || c >= C_FRAGS_NO_UDP) {
 			e = send_fragments(&in, c, seq, per);
-		} else if (c >= C_FRAG_ODD) {
+		} else if (c >= C_FRAG_ODD && c < C_FRAGS) {
 			e = send_frame(&in.wire, frame, build_bad_fragment(&in, c, seq));
 		} else {
 			plan_case(&in, c, &plan);

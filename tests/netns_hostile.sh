@@ -19,7 +19,7 @@ mcr_need_tools sender receiver inject
 mcr_suite_setup
 
 DROPS="drop_truncated drop_malformed drop_checksum drop_fragment drop_unmatched drop_vlan
-	drop_martian"
+	drop_martian drop_glued"
 
 # has_counters KEY...: the last counter line has every one of them, as a number. (A run
 # whose mcr died has none: its sums must fail the test, not the shell's arithmetic.)
@@ -284,9 +284,12 @@ test_udp_checksum() {
 
 # The inject cases a relay of 239.0.0.1:5000 with no --vlan must relay whole: valid frames,
 # the IPv4 options and padding it must see past, no payload, no UDP checksum, a priority tag
-# (also over another), a Router Alert, and every complete set of fragments. Any other case must relay nothing.
-RELAYED_CASES="valid ipopts padded zero max nocsum-udp vlan0 frags frags-reverse frags-shuffle
-	frags-dup opts vlan0-vlan0"
+# (also over another), a Router Alert, another source (no -s), and every complete set of
+# fragments, duplicates inside a run, an odd fragment cut to 8-byte units, ECN-capable mixes
+# and options on the first included. Any other case must relay nothing.
+RELAYED_CASES="valid ipopts padded zero max nocsum-udp vlan0 other-source frags frags-reverse
+	frags-shuffle frags-dup frags-dup-inside frags-odd-mf frags-ecn-ce frags-ipopts opts
+	vlan0-vlan0"
 # Relayed too, but only up to a UDP length short of the payload, as the kernel delivers it: the
 # receiver sees those payloads cut, so counts them corrupt.
 TRIMMED_CASES="udplen-short"

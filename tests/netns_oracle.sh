@@ -30,7 +30,7 @@ WAIT_TRIES=100			# x 0.05 s: the most a marker may take to arrive
 GROUP4=239.0.0.1:5000
 GROUP6='[ff3e::1234]:5000'
 COUNTERS="rx_packets relayed frag_queued frag_reassembled drop_truncated drop_malformed
-	drop_checksum drop_fragment drop_unmatched drop_vlan drop_martian"
+	drop_checksum drop_fragment drop_unmatched drop_vlan drop_martian drop_glued"
 
 mcr_require_root
 mcr_need_tools inject inject6 oracle_rx
@@ -179,7 +179,7 @@ check_case() {
 	kv=$(verdict "$kl")
 	mv=$(verdict "$ml")
 	for d in drop_truncated drop_malformed drop_checksum drop_fragment drop_unmatched \
-		drop_vlan drop_martian; do
+		drop_vlan drop_martian drop_glued; do
 		sum=$((sum + $(delta $d)))
 	done
 	if [ "$(delta rx_packets)" != $(($(delta relayed) + $(delta frag_queued) + sum)) ]; then

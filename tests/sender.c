@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -58,11 +59,13 @@ static int usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: sender -d DEST:PORT [-I IFACE] [-n COUNT] [-r PPS] [-l LEN] [-T MAX_SECONDS]\n"
-		"              [-s STREAM_ID] [-t TTL] [-S SRCADDR] [-c TOS] [-G GROUPS]\n"
+		"              [-s STREAM_ID] [-t TTL] [-S SRCADDR] [-c TOS] [-G GROUPS] [-U SEGMENT]\n"
 		"       DEST is IPV4 or [IPV6]; TTL is the hop limit and TOS the traffic class\n"
 		"       for IPv6. -G sends round-robin to GROUPS IPv4 addresses from DEST up,\n"
 		"       stream STREAM_ID + i to the i-th, COUNT datagrams and PPS to each, as\n"
-		"       that many independent sources would put them on the wire\n");
+		"       that many independent sources would put them on the wire; -U sends each LEN\n"
+		"       bytes as one GSO super-packet of SEGMENT-byte datagrams (UDP_SEGMENT),\n"
+		"       which a veth hands over glued\n");
 	return code;
 }
 
@@ -171,6 +174,7 @@ struct tx_opts {
 	int tos;			/* -c, the traffic class for IPv6; -1 for the default */
 	const struct sockaddr_storage *src;	/* -S, NULL for the kernel's choice */
 	socklen_t src_len;
+	int segment;			/* -U, UDP_SEGMENT bytes; 0 for one datagram a send */
 };
 
 static void open_socket(struct tx *tx, struct sockaddr_storage *dst, socklen_t dst_len,
@@ -235,6 +239,9 @@ static void open_socket(struct tx *tx, struct sockaddr_storage *dst, socklen_t d
 		if (bind(tx->fd, (const struct sockaddr *)&src, o->src_len) < 0)
 			err(EXIT_SETUP, "bind to the source address");
 	}
+	if (o->segment && setsockopt(tx->fd, SOL_UDP, UDP_SEGMENT, &o->segment,
+				     sizeof(o->segment)) < 0)
+		err(EXIT_SETUP, "UDP_SEGMENT %d", o->segment);
 	/* Connected, so pending ICMP errors come back to us instead of going unnoticed. */
 	if (connect(tx->fd, (const struct sockaddr *)dst, dst_len) < 0)
 		err(EXIT_SETUP, "connect %s", tx->dest);
@@ -254,7 +261,7 @@ int main(int argc, char *argv[])
 	double seconds;
 	int c;
 
-	while ((c = getopt(argc, argv, "d:I:n:r:l:T:s:t:S:c:G:h")) != -1) {
+	while ((c = getopt(argc, argv, "d:I:n:r:l:T:s:t:S:c:G:U:h")) != -1) {
 		switch (c) {
 		case 'd':
 			tx.dest = optarg;
@@ -291,6 +298,9 @@ int main(int argc, char *argv[])
 			break;
 		case 'G':
 			tx.groups = (uint32_t)parse_num("groups", optarg, 1, MAX_GROUPS);
+			break;
+		case 'U':
+			o.segment = (int)parse_num("segment", optarg, 1, 65507);
 			break;
 		case 'h':
 			return usage(0);
