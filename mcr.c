@@ -590,7 +590,7 @@ int main(int argc, char *argv[])
 	r = ring_open(&cfg, &code);
 	if (!r)
 		return code;
-	line_prev = file_prev = *ring_counters(r);
+	line_prev = file_prev = *ring_collect(r);
 	/* The file exists once mcr is ready, so a reader never finds it missing. */
 	if (cfg.stats_file) {
 		struct stat st;
@@ -612,7 +612,7 @@ int main(int argc, char *argv[])
 	ring_ready(r);
 	for (;;) {
 		enum mcr_event e = ring_run(r, &code);
-		const struct mcr_counters *c = ring_counters(r);
+		const struct mcr_counters *c = ring_collect(r);
 		const char *event = e == MCR_EVENT_EXIT ? "final" : "stats";
 
 		if (e != MCR_EVENT_STATS_FILE)

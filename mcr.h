@@ -378,7 +378,7 @@ enum mcr_event {
 struct mcr_ring;
 struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code);
 enum mcr_event ring_run(struct mcr_ring *r, int *exit_code);
-const struct mcr_counters *ring_counters(struct mcr_ring *r);
+const struct mcr_counters *ring_collect(struct mcr_ring *r);	/* updates, then returns */
 void ring_close(struct mcr_ring *r);
 void ring_ready(struct mcr_ring *r);	/* capture runs: tell --ready-fd and systemd */
 /* One line on stderr when the host's rp_filter would drop the stream -s names, else nothing. */

@@ -362,6 +362,7 @@ enum opt_id {
 	OPT_STALL_TIMEOUT, OPT_STALL_ACTION, OPT_REPORT_INTERVAL,
 	OPT_COUNT_OF
 };
+_Static_assert(OPT_COUNT_OF <= 64, "parse_args() keeps a bit per option in a uint64_t");
 
 static const struct {
 	const char *name;	/* long name, without -- */
@@ -437,75 +438,123 @@ static int find_opt(const char *a, const char **value)
 	return -1;
 }
 
-static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
-				       struct mcr_config *cfg, char *err)
+/* -i: an interface name as the kernel takes one. */
+static enum mcr_parse_result set_ingress(const char *flag, const char *v, struct mcr_config *cfg,
+					 char *err)
+{
+	if (!*v || strlen(v) >= IF_NAMESIZE || strchr(v, '/') || strchr(v, ':') ||
+	    strchr(v, ' ') || !strcmp(v, ".") || !strcmp(v, ".."))
+		return fail(err, "%s '%s': not an interface name", flag, v);
+	strcpy(cfg->ingress, v);
+	return MCR_PARSE_RUN;
+}
+
+/* -g: a group the kernel would deliver from the wire, and its port. */
+static enum mcr_parse_result set_group(const char *flag, const char *v, struct mcr_config *cfg,
+				       char *err)
 {
 	char why[MCR_ERR_LEN];
+
+	if (!parse_endpoint(v, &cfg->group, &cfg->port, NULL, why, sizeof(why)))
+		return fail(err, "%s %s: %s", flag, v, why);
+	if (!ip_is_multicast(&cfg->group))
+		return fail(err, "%s %s: not a multicast group (224.0.0.0/4 or ff00::/8)", flag, v);
+	/* ip6_rcv_core() drops both from the wire (RFC 4291 section 2.7). */
+	if (cfg->group.family == AF_INET6 && (cfg->group.v6.s6_addr[1] & 0x0f) <= 1)
+		return fail(err, "%s %s: %s scope, which the kernel drops from the wire; use a "
+			    "wider one (ff05::/16, ff3e::/16)", flag, v,
+			    cfg->group.v6.s6_addr[1] & 0x0f ? "interface-local" : "reserved");
+	return MCR_PARSE_RUN;
+}
+
+/* -s: a unicast source that is not one the kernel drops as martian. */
+static enum mcr_parse_result set_source(const char *flag, const char *v, struct mcr_config *cfg,
+					char *err)
+{
+	if (!parse_ip(v, &cfg->source))
+		return fail(err, "%s %s: not an IPv4 or IPv6 address", flag, v);
+	if (ip_is_multicast(&cfg->source) || is_unspecified(&cfg->source) ||
+	    (cfg->source.family == AF_INET && cfg->source.v4.s_addr == INADDR_BROADCAST))
+		return fail(err, "%s %s: not a unicast source address", flag, v);
+	if (is_loopback(&cfg->source))
+		return fail(err, "%s %s: a loopback address, which the kernel drops from the wire",
+			    flag, v);
+	return MCR_PARSE_RUN;
+}
+
+/* -o: one more destination, not given before. */
+static enum mcr_parse_result add_out(const char *flag, const char *v, struct mcr_config *cfg,
+				     char *err)
+{
+	struct mcr_out *o = &cfg->out[cfg->n_out];
+	char why[MCR_ERR_LEN];
+
+	if (cfg->n_out == MCR_MAX_OUT)
+		return fail(err, "%s %s: more than %d destinations; run a second mcr", flag, v,
+			    MCR_MAX_OUT);
+	memset(o, 0, sizeof(*o));
+	if (strlen(v) >= sizeof(o->text))
+		return fail(err, "%s %.20s...: too long", flag, v);
+	if (!parse_endpoint(v, &o->addr, &o->port, o->ifname, why, sizeof(why)))
+		return fail(err, "%s %s: %s", flag, v, why);
+	if (is_unspecified(&o->addr))
+		return fail(err, "%s %s: an unspecified address is not a destination", flag, v);
+	/* fe80::/10 and ff02::/16-style scopes mean nothing without an interface. */
+	if (o->addr.family == AF_INET6 && !o->ifname[0] &&
+	    ((o->addr.v6.s6_addr[0] == 0xfe && (o->addr.v6.s6_addr[1] & 0xc0) == 0x80) ||
+	     (o->addr.v6.s6_addr[0] == 0xff && (o->addr.v6.s6_addr[1] & 0x0f) <= 2)))
+		return fail(err, "%s %s: a link-scope destination needs @IFACE", flag, v);
+	snprintf(o->text, sizeof(o->text), "%s", v);
+	for (unsigned int i = 0; i < cfg->n_out; i++)
+		if (ip_equal(&cfg->out[i].addr, &o->addr) && cfg->out[i].port == o->port &&
+		    !strcmp(cfg->out[i].ifname, o->ifname))
+			return fail(err, "%s %s: destination given twice", flag, v);
+	cfg->n_out++;
+	return MCR_PARSE_RUN;
+}
+
+/* -u: a user name, or UID:GID in numbers; ring.c looks the name up. */
+static enum mcr_parse_result set_user(const char *flag, const char *v, struct mcr_config *cfg,
+				      char *err)
+{
+	char *colon;
 	long long n;
 
-	switch (id) {
-	case OPT_IN:
-		if (!*v || strlen(v) >= IF_NAMESIZE || strchr(v, '/') || strchr(v, ':') ||
-		    strchr(v, ' ') || !strcmp(v, ".") || !strcmp(v, ".."))
-			return fail(err, "%s '%s': not an interface name", flag, v);
-		strcpy(cfg->ingress, v);
-		break;
-	case OPT_GROUP:
-		if (!parse_endpoint(v, &cfg->group, &cfg->port, NULL, why, sizeof(why)))
-			return fail(err, "%s %s: %s", flag, v, why);
-		if (!ip_is_multicast(&cfg->group))
-			return fail(err, "%s %s: not a multicast group (224.0.0.0/4 or ff00::/8)",
-				    flag, v);
-		/* ip6_rcv_core() drops both from the wire (RFC 4291 section 2.7). */
-		if (cfg->group.family == AF_INET6 && (cfg->group.v6.s6_addr[1] & 0x0f) <= 1)
-			return fail(err, "%s %s: %s scope, which the kernel drops from the"
-				    " wire; use a wider one (ff05::/16, ff3e::/16)", flag, v,
-				    cfg->group.v6.s6_addr[1] & 0x0f ? "interface-local"
-								     : "reserved");
-		break;
-	case OPT_SOURCE:
-		if (!parse_ip(v, &cfg->source))
-			return fail(err, "%s %s: not an IPv4 or IPv6 address", flag, v);
-		if (ip_is_multicast(&cfg->source) || is_unspecified(&cfg->source) ||
-		    (cfg->source.family == AF_INET && cfg->source.v4.s_addr == INADDR_BROADCAST))
-			return fail(err, "%s %s: not a unicast source address", flag, v);
-		if (is_loopback(&cfg->source))
-			return fail(err, "%s %s: a loopback address, which the kernel drops"
-				    " from the wire", flag, v);
-		break;
-	case OPT_OUT: {
-		struct mcr_out *o = &cfg->out[cfg->n_out];
-
-		if (cfg->n_out == MCR_MAX_OUT)
-			return fail(err, "%s %s: more than %d destinations; run a second mcr", flag,
-				    v, MCR_MAX_OUT);
-		memset(o, 0, sizeof(*o));
-		if (strlen(v) >= sizeof(o->text))
-			return fail(err, "%s %.20s...: too long", flag, v);
-		if (!parse_endpoint(v, &o->addr, &o->port, o->ifname, why, sizeof(why)))
-			return fail(err, "%s %s: %s", flag, v, why);
-		if (is_unspecified(&o->addr))
-			return fail(err, "%s %s: an unspecified address is not a destination", flag,
-				    v);
-		/* fe80::/10 and ff02::/16-style scopes mean nothing without an interface. */
-		if (o->addr.family == AF_INET6 && !o->ifname[0] &&
-		    ((o->addr.v6.s6_addr[0] == 0xfe && (o->addr.v6.s6_addr[1] & 0xc0) == 0x80) ||
-		     (o->addr.v6.s6_addr[0] == 0xff && (o->addr.v6.s6_addr[1] & 0x0f) <= 2)))
-			return fail(err, "%s %s: a link-scope destination needs @IFACE", flag, v);
-		snprintf(o->text, sizeof(o->text), "%s", v);
-		for (unsigned int i = 0; i < cfg->n_out; i++)
-			if (ip_equal(&cfg->out[i].addr, &o->addr) && cfg->out[i].port == o->port &&
-			    !strcmp(cfg->out[i].ifname, o->ifname))
-				return fail(err, "%s %s: destination given twice", flag, v);
-		cfg->n_out++;
-		break;
-	}
-	case OPT_TTL:
-		n = parse_num(v, 1, 255);
+	if (!*v || strlen(v) >= sizeof(cfg->user) || strchr(v, ' '))
+		return fail(err, "%s '%s': give a user name, or UID:GID in numbers", flag, v);
+	strcpy(cfg->user, v);
+	colon = strchr(cfg->user, ':');
+	if (colon) {
+		*colon = '\0';
+		n = parse_num(cfg->user, 0, 0x7fffffff) < 0 ? -1 :
+		    parse_num(colon + 1, 0, 0x7fffffff);
+		*colon = ':';
 		if (n < 0)
-			return fail(err, "%s '%s': TTL must be a number from 1 to 255", flag, v);
-		cfg->ttl = (int)n;
-		break;
+			return fail(err, "%s '%s': give a user name, or UID:GID in numbers", flag,
+				    v);
+	}
+	return MCR_PARSE_RUN;
+}
+
+/* --stats-file: a file path, written beside itself and renamed over. */
+static enum mcr_parse_result set_stats_file(const char *flag, const char *v,
+					    struct mcr_config *cfg, char *err)
+{
+	if (!*v || strlen(v) >= STATS_FILE_MAX)
+		return fail(err, "%s '%.40s': a file path of 1 to %d bytes", flag, v,
+			    STATS_FILE_MAX - 1);
+	if (v[strlen(v) - 1] == '/')
+		return fail(err, "%s %s: names a directory; add a file name, e.g. %sstats.json",
+			    flag, v, v);
+	cfg->stats_file = v;
+	return MCR_PARSE_RUN;
+}
+
+/* The options that pick one of a few words. */
+static enum mcr_parse_result apply_word_opt(int id, const char *flag, const char *v,
+					    struct mcr_config *cfg, char *err)
+{
+	switch (id) {
 	case OPT_DSCP:
 		if (!strcasecmp(v, "keep")) {
 			cfg->dscp = MCR_DSCP_KEEP;
@@ -515,48 +564,6 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		if (cfg->dscp < 0)
 			return fail(err, "%s '%s': DSCP must be 0 to 63, a name (ef, af41, cs6, ...) "
 				    "or keep", flag, v);
-		break;
-	case OPT_COUNT:
-		n = parse_num(v, 1, (long long)(~0ull >> 1));
-		if (n < 0)
-			return fail(err, "%s '%s': count must be a positive number", flag, v);
-		cfg->count = (uint64_t)n;
-		break;
-	case OPT_STATS_INTERVAL:
-		cfg->stats_interval_ms = parse_seconds_ms(v);
-		if (!cfg->stats_interval_ms)
-			return fail(err, "%s '%s': seconds must be from 0.001 to 86400", flag, v);
-		break;
-	case OPT_VLAN:
-		n = parse_num(v, 1, 4094);
-		if (n < 0)
-			return fail(err, "%s '%s': VLAN ID must be a number from 1 to 4094", flag, v);
-		cfg->vlan = (uint16_t)n;
-		break;
-	case OPT_USER: {
-		char *colon;
-
-		if (!*v || strlen(v) >= sizeof(cfg->user) || strchr(v, ' '))
-			return fail(err, "%s '%s': give a user name, or UID:GID in numbers", flag, v);
-		strcpy(cfg->user, v);
-		colon = strchr(cfg->user, ':');
-		if (colon) {
-			*colon = '\0';
-			n = parse_num(cfg->user, 0, 0x7fffffff) < 0 ? -1 : parse_num(colon + 1, 0,
-										    0x7fffffff);
-			*colon = ':';
-			if (n < 0)
-				return fail(err, "%s '%s': give a user name, or UID:GID in numbers",
-					    flag, v);
-		}
-		break;
-	}
-	case OPT_BUSY_POLL:
-		n = parse_num(v, 1, MCR_BUSY_POLL_MAX_US);
-		if (n < 0)
-			return fail(err, "%s '%s': microseconds must be from 1 to %d", flag, v,
-				    MCR_BUSY_POLL_MAX_US);
-		cfg->busy_poll_us = (uint32_t)n;
 		break;
 	case OPT_STATS_FORMAT:
 		if (!strcmp(v, "kv"))
@@ -569,46 +576,6 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 			return fail(err, "%s '%s': format must be kv or json, or prom for --stats-file",
 				    flag, v);
 		break;
-	case OPT_DURATION:
-		cfg->duration_ms = parse_seconds_ms(v);
-		if (!cfg->duration_ms)
-			return fail(err, "%s '%s': seconds must be from 0.001 to 86400", flag, v);
-		break;
-	case OPT_READY_FD:
-		n = parse_num(v, 0, INT_MAX);
-		if (n < 0)
-			return fail(err, "%s '%s': not a file descriptor number", flag, v);
-		/* Closing it after the line would silence every later log line. */
-		if (n == 2)
-			return fail(err,
-				    "%s 2: that is standard error, where mcr logs; use another, "
-				    "e.g. --ready-fd 3 3>FILE", flag);
-		cfg->ready_fd = (int)n;
-		break;
-	case OPT_COALESCE:
-		n = parse_usec(v, MCR_COALESCE_MAX_US);
-		if (n < 0)
-			return fail(err, "%s '%s': microseconds must be from 0 to %d (or 500us, 2ms)",
-				    flag, v, MCR_COALESCE_MAX_US);
-		cfg->coalesce_us = (uint32_t)n;
-		break;
-	case OPT_STATS_FILE:
-		/* mcr writes PATH.tmp beside it and renames it over PATH. */
-		if (!*v || strlen(v) >= STATS_FILE_MAX)
-			return fail(err, "%s '%.40s': a file path of 1 to %d bytes", flag, v,
-				    STATS_FILE_MAX - 1);
-		if (v[strlen(v) - 1] == '/')
-			return fail(err,
-				    "%s %s: names a directory; add a file name, e.g. %sstats.json",
-				    flag, v, v);
-		cfg->stats_file = v;
-		break;
-	case OPT_SRC_PORT:
-		n = parse_num(v, 1, 65535);
-		if (n < 0)
-			return fail(err, "%s '%s': port must be a number from 1 to 65535", flag, v);
-		cfg->src_port = (uint16_t)n;
-		break;
 	case OPT_ANALYZE:
 		if (!strcmp(v, "rtp"))
 			cfg->analyze = MCR_ANALYZE_RTP;
@@ -619,11 +586,6 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		else
 			return fail(err, "%s '%s': read the stream as rtp, ts or auto", flag, v);
 		break;
-	case OPT_STALL_TIMEOUT:
-		cfg->stall_timeout_ms = parse_seconds_ms(v);
-		if (cfg->stall_timeout_ms < STALL_TIMEOUT_MIN_MS)
-			return fail(err, "%s '%s': seconds must be from 0.1 to 86400", flag, v);
-		break;
 	case OPT_STALL_ACTION:
 		if (!strcmp(v, "warn"))
 			cfg->stall_exit = false;
@@ -632,19 +594,131 @@ static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
 		else
 			return fail(err, "%s '%s': action must be warn or exit", flag, v);
 		break;
+	}
+	return MCR_PARSE_RUN;
+}
+
+/* The options that take seconds, with up to three decimals. */
+static enum mcr_parse_result apply_seconds_opt(int id, const char *flag, const char *v,
+					       struct mcr_config *cfg, char *err)
+{
+	const uint32_t ms = parse_seconds_ms(v);
+
+	switch (id) {
+	case OPT_STATS_INTERVAL:
+	case OPT_DURATION:
+		if (!ms)
+			return fail(err, "%s '%s': seconds must be from 0.001 to 86400", flag, v);
+		*(id == OPT_DURATION ? &cfg->duration_ms : &cfg->stats_interval_ms) = ms;
+		break;
+	case OPT_STALL_TIMEOUT:
+		if (ms < STALL_TIMEOUT_MIN_MS)
+			return fail(err, "%s '%s': seconds must be from 0.1 to 86400", flag, v);
+		cfg->stall_timeout_ms = ms;
+		break;
 	case OPT_REPORT_INTERVAL:
-		cfg->report_interval_ms = parse_seconds_ms(v);
-		if (cfg->report_interval_ms < REPORT_INTERVAL_MIN_MS)
+		if (ms < REPORT_INTERVAL_MIN_MS)
 			return fail(err, "%s '%s': seconds must be from 1 to 86400", flag, v);
+		cfg->report_interval_ms = ms;
 		break;
 	}
 	return MCR_PARSE_RUN;
 }
 
+/* The options that take a whole number in a range. */
+static enum mcr_parse_result apply_number_opt(int id, const char *flag, const char *v,
+					      struct mcr_config *cfg, char *err)
+{
+	long long n;
+
+	switch (id) {
+	case OPT_TTL:
+		n = parse_num(v, 1, 255);
+		if (n < 0)
+			return fail(err, "%s '%s': TTL must be a number from 1 to 255", flag, v);
+		cfg->ttl = (int)n;
+		break;
+	case OPT_COUNT:
+		n = parse_num(v, 1, (long long)(~0ull >> 1));
+		if (n < 0)
+			return fail(err, "%s '%s': count must be a positive number", flag, v);
+		cfg->count = (uint64_t)n;
+		break;
+	case OPT_VLAN:
+		n = parse_num(v, 1, 4094);
+		if (n < 0)
+			return fail(err, "%s '%s': VLAN ID must be a number from 1 to 4094", flag, v);
+		cfg->vlan = (uint16_t)n;
+		break;
+	case OPT_BUSY_POLL:
+		n = parse_num(v, 1, MCR_BUSY_POLL_MAX_US);
+		if (n < 0)
+			return fail(err, "%s '%s': microseconds must be from 1 to %d", flag, v,
+				    MCR_BUSY_POLL_MAX_US);
+		cfg->busy_poll_us = (uint32_t)n;
+		break;
+	case OPT_COALESCE:
+		n = parse_usec(v, MCR_COALESCE_MAX_US);
+		if (n < 0)
+			return fail(err, "%s '%s': microseconds must be from 0 to %d (or 500us, 2ms)",
+				    flag, v, MCR_COALESCE_MAX_US);
+		cfg->coalesce_us = (uint32_t)n;
+		break;
+	case OPT_SRC_PORT:
+		n = parse_num(v, 1, 65535);
+		if (n < 0)
+			return fail(err, "%s '%s': port must be a number from 1 to 65535", flag, v);
+		cfg->src_port = (uint16_t)n;
+		break;
+	case OPT_READY_FD:
+		n = parse_num(v, 0, INT_MAX);
+		if (n < 0)
+			return fail(err, "%s '%s': not a file descriptor number", flag, v);
+		/* Closing it after the line would silence every later log line. */
+		if (n == 2)
+			return fail(err, "%s 2: that is standard error, where mcr logs; use another, "
+				    "e.g. --ready-fd 3 3>FILE", flag);
+		cfg->ready_fd = (int)n;
+		break;
+	}
+	return MCR_PARSE_RUN;
+}
+
+/* One option's value into the config, or one line naming what is wrong with it. */
+static enum mcr_parse_result apply_opt(int id, const char *flag, const char *v,
+				       struct mcr_config *cfg, char *err)
+{
+	switch (id) {
+	case OPT_IN:
+		return set_ingress(flag, v, cfg, err);
+	case OPT_GROUP:
+		return set_group(flag, v, cfg, err);
+	case OPT_SOURCE:
+		return set_source(flag, v, cfg, err);
+	case OPT_OUT:
+		return add_out(flag, v, cfg, err);
+	case OPT_USER:
+		return set_user(flag, v, cfg, err);
+	case OPT_STATS_FILE:
+		return set_stats_file(flag, v, cfg, err);
+	case OPT_DSCP:
+	case OPT_STATS_FORMAT:
+	case OPT_ANALYZE:
+	case OPT_STALL_ACTION:
+		return apply_word_opt(id, flag, v, cfg, err);
+	case OPT_STATS_INTERVAL:
+	case OPT_DURATION:
+	case OPT_STALL_TIMEOUT:
+	case OPT_REPORT_INTERVAL:
+		return apply_seconds_opt(id, flag, v, cfg, err);
+	}
+	return apply_number_opt(id, flag, v, cfg, err);
+}
+
 enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config *cfg,
 				 char err[MCR_ERR_LEN])
 {
-	unsigned int seen = 0;
+	uint64_t seen = 0;	/* a bit per option */
 	bool help = false, version = false;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -664,9 +738,9 @@ enum mcr_parse_result parse_args(int argc, char *const argv[], struct mcr_config
 				return fail(err, "%s: unknown option", a);
 			return fail(err, "%s: unexpected argument", a);
 		}
-		if ((seen & (1u << id)) && !opts[id].repeat)
+		if ((seen & (1ull << id)) && !opts[id].repeat)
 			return fail(err, "%s: given twice", a);
-		seen |= 1u << id;
+		seen |= 1ull << id;
 		if (!opts[id].arg) {
 			if (v)
 				return fail(err, "%s: takes no value", a);

@@ -523,10 +523,6 @@ static int open_ingress(struct mcr_ring *r)
 	return 0;
 }
 
-/*
- * Join the group on the ingress so IGMP-snooping switches send the stream our way. The socket is
- * never bound to a port, so it never has a datagram to read.
- */
 /* Fill a socket address of the address's family. */
 static socklen_t to_sockaddr(const struct mcr_ip *ip, uint16_t port, uint32_t scope,
 			     struct sockaddr_storage *ss)
@@ -549,7 +545,11 @@ static socklen_t to_sockaddr(const struct mcr_ip *ip, uint16_t port, uint32_t sc
 	return sizeof(*s4);
 }
 
-/* IGMPv2/v3 or MLDv1/v2, any-source or source-specific: RFC 3678's calls cover all four. */
+/*
+ * Join the group on the ingress so IGMP-snooping switches send the stream our way: IGMPv2/v3 or
+ * MLDv1/v2, any-source or source-specific; RFC 3678's calls cover all four. The socket is never
+ * bound to a port, so it never has a datagram to read.
+ */
 static int join(struct mcr_ring *r)
 {
 	const struct mcr_config *cfg = r->cfg;
@@ -1120,15 +1120,21 @@ static int open_netlink(struct mcr_ring *r)
 	r->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (r->nl_fd < 0 || bind(r->nl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return fail(MCR_EXIT_OSERR, "rtnetlink socket: %s", strerror(errno));
+	return 0;
+}
+
+/* An ingress down at start is no error: say so, and what brings it up. */
+static void say_link_down(const struct mcr_ring *r)
+{
 	if (!r->link_up && r->admin_up)
 		fprintf(stderr, "mcr: %s: link is down; relaying starts when it is up (no carrier: "
 			"check the cable or the far end)\n", r->cfg->ingress);
 	else if (!r->link_up)
 		fprintf(stderr, "mcr: %s: link is down; relaying starts when it is up (ip link set "
 			"%s up)\n", r->cfg->ingress, r->cfg->ingress);
-	return 0;
 }
 
+/* SIGINT, SIGTERM and SIGUSR1 as reads on the ring; SIGHUP and SIGPIPE ignored. */
 static int open_signals(struct mcr_ring *r)
 {
 	sigset_t set;
@@ -1145,7 +1151,15 @@ static int open_signals(struct mcr_ring *r)
 	r->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (r->sig_fd < 0)
 		return fail(MCR_EXIT_OSERR, "signalfd: %s", strerror(errno));
-	/* Without --stats-interval, a stats file still wants fresh counters. */
+	return 0;
+}
+
+/*
+ * The counters' timer: every --stats-interval, or the stats file's second without one; none
+ * when neither wants fresh counters.
+ */
+static int open_stats_timer(struct mcr_ring *r)
+{
 	const uint32_t ms = r->cfg->stats_interval_ms ? r->cfg->stats_interval_ms :
 			    r->cfg->stats_file ? MCR_STATS_FILE_MS : 0;
 
@@ -1454,9 +1468,19 @@ static void notify(struct mcr_ring *r, const char *msg)
 			getenv("NOTIFY_SOCKET"), (int)strcspn(msg, "\n"), msg, strerror(errno));
 }
 
+/* --ready-fd's protocol: one line, then end-of-file, so a reader needs no timeout. */
+static void tell_ready_fd(int fd)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, "ready\n", 6) < 0)
+		fprintf(stderr, "mcr: --ready-fd %d: %s\n", fd, strerror(errno));
+	close(fd);
+}
+
 /*
- * Capture runs: frames from now on are relayed. --ready-fd gets one line and then EOF; systemd
- * gets READY=1 and a status line for systemctl status.
+ * Capture runs: frames from now on are relayed. --ready-fd and systemd (READY=1 and a status
+ * line for systemctl status) are told.
  */
 void ring_ready(struct mcr_ring *r)
 {
@@ -1464,11 +1488,7 @@ void ring_ready(struct mcr_ring *r)
 	const bool v6 = cfg->group.family == AF_INET6;
 	char msg[128 + INET6_ADDRSTRLEN], group[INET6_ADDRSTRLEN];
 
-	if (cfg->ready_fd >= 0) {
-		if (write(cfg->ready_fd, "ready\n", 6) < 0)
-			fprintf(stderr, "mcr: --ready-fd %d: %s\n", cfg->ready_fd, strerror(errno));
-		close(cfg->ready_fd);
-	}
+	tell_ready_fd(cfg->ready_fd);
 	format_ip(&cfg->group, group, sizeof(group));
 	snprintf(msg, sizeof(msg), v6 ? "READY=1\nSTATUS=relaying [%s]:%u from %s\n" :
 		 "READY=1\nSTATUS=relaying %s:%u from %s\n", group, cfg->port, cfg->ingress);
@@ -1527,7 +1547,11 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 	if (!ret)
 		ret = open_netlink(r);
 	if (!ret)
+		say_link_down(r);
+	if (!ret)
 		ret = open_signals(r);
+	if (!ret)
+		ret = open_stats_timer(r);
 	if (!ret)
 		ret = open_uring(r);
 	if (!ret)
@@ -1539,7 +1563,7 @@ struct mcr_ring *ring_open(const struct mcr_config *cfg, int *exit_code)
 	}
 	/*
 	 * Touch every page a pass can use now, so resident memory is the same after the first
-	 * burst as before it. The reassembly buffers (1 MiB) fill only if fragments arrive.
+	 * burst as before it. The reassembly buffers (4 MiB) fill only if fragments arrive.
 	 */
 	memset(r->msg, 0, sizeof(r->msg));
 	memset(r->ctrl, 0, sizeof(r->ctrl));
@@ -2546,25 +2570,47 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 	}
 }
 
-const struct mcr_counters *ring_counters(struct mcr_ring *r)
+/* The destinations' counters, summed. */
+static void sum_destinations(struct mcr_counters *c, unsigned int n_out)
 {
-	collect_kernel_drops(r);
-	r->c.tx_packets = r->c.tx_bytes = r->c.tx_errors = 0;
-	for (unsigned int o = 0; o < r->cfg->n_out; o++) {
-		r->c.tx_packets += r->c.out[o].tx_packets;
-		r->c.tx_bytes += r->c.out[o].tx_bytes;
-		r->c.tx_errors += r->c.out[o].tx_errors;
+	c->tx_packets = c->tx_bytes = c->tx_errors = 0;
+	for (unsigned int o = 0; o < n_out; o++) {
+		c->tx_packets += c->out[o].tx_packets;
+		c->tx_bytes += c->out[o].tx_bytes;
+		c->tx_errors += c->out[o].tx_errors;
 	}
-	r->c.time_ns = now_ns();
-	r->c.uptime_ms = (r->c.time_ns - r->start_ns) / 1000000u;
+}
+
+/* What reassembly and the analysis keep in their own state. */
+static void copy_parts(struct mcr_ring *r)
+{
 	r->c.frag_reassembled = r->reasm.reassembled;
 	r->c.frag_timeout = r->reasm.timeout;
 	r->c.frag_evicted = r->reasm.evicted;
 	r->c.frag_invalid = r->reasm.invalid;
 	r->c.stream = r->analysis.c;
+}
+
+/* The clock and the ages measured against it. */
+static void note_time(struct mcr_ring *r)
+{
+	r->c.time_ns = now_ns();
+	r->c.uptime_ms = (r->c.time_ns - r->start_ns) / 1000000u;
 	note_rx(r, r->c.time_ns);
 	r->c.last_rx_age_ms = (r->c.time_ns - r->last_rx_ns) / 1000000u;
 	r->c.last_query_age_ms =
 		(r->c.time_ns - (r->last_query_ns ? r->last_query_ns : r->start_ns)) / 1000000u;
+}
+
+/*
+ * Bring every counter up to date and hand them over. Reading the kernel's drops resets its
+ * own count, so they are collected (added up) here, not merely read.
+ */
+const struct mcr_counters *ring_collect(struct mcr_ring *r)
+{
+	collect_kernel_drops(r);
+	sum_destinations(&r->c, r->cfg->n_out);
+	copy_parts(r);
+	note_time(r);
 	return &r->c;
 }

@@ -14,25 +14,6 @@
 
 #define BASE "-i", "eth0", "-g", "239.0.0.1:5000", "-o", "198.18.2.2:6000"
 
-/* Refused with one line that names the culprit and the problem, and points to --help. */
-static void assert_refused(const char *const *args, const char *culprit, const char *problem)
-{
-	struct mcr_config cfg;
-	char err[MCR_ERR_LEN];
-	enum mcr_parse_result r = parse_list(&cfg, err, args);
-	size_t n = strnlen(err, MCR_ERR_LEN);
-
-	ck_assert_msg(r == MCR_PARSE_ERROR, "%s: accepted", culprit);
-	ck_assert_msg(n < MCR_ERR_LEN && !strchr(err, '\n'), "%s: not one line", culprit);
-	ck_assert_msg(n > strlen(HINT) && !strcmp(err + n - strlen(HINT), HINT),
-		      "\"%s\" does not end with the hint", err);
-	ck_assert_msg(strstr(err, culprit), "\"%s\" does not name \"%s\"", err, culprit);
-	ck_assert_msg(strstr(err, problem), "\"%s\" does not say \"%s\"", err, problem);
-}
-
-#define REFUSED(culprit, problem, ...)                                                         \
-	assert_refused((const char *const[]){ BASE, __VA_ARGS__, NULL }, culprit, problem)
-
 /* ---------------------------------------------------------------------------------------- */
 /* --duration SECS                                                                           */
 

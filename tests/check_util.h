@@ -48,6 +48,28 @@ static inline enum mcr_parse_result parse_list(struct mcr_config *cfg, char *err
 /* parse_list() on the arguments written out: PARSE(&cfg, err, "-i", "eth0", ...). */
 #define PARSE(cfg, err, ...) parse_list(cfg, err, (const char *const[]){ __VA_ARGS__, NULL })
 
+/*
+ * Refused with one line that names the culprit and the problem, and points to --help. REFUSED
+ * puts the test file's BASE arguments first.
+ */
+static inline void assert_refused(const char *const *args, const char *culprit, const char *problem)
+{
+	struct mcr_config cfg;
+	char err[MCR_ERR_LEN];
+	enum mcr_parse_result r = parse_list(&cfg, err, args);
+	size_t n = strnlen(err, MCR_ERR_LEN);
+
+	ck_assert_msg(r == MCR_PARSE_ERROR, "%s: accepted", culprit);
+	ck_assert_msg(n < MCR_ERR_LEN && !strchr(err, '\n'), "%s: not one line", culprit);
+	ck_assert_msg(n > strlen(HINT) && !strcmp(err + n - strlen(HINT), HINT),
+		      "\"%s\" does not end with the hint", err);
+	ck_assert_msg(strstr(err, culprit), "\"%s\" does not name \"%s\"", err, culprit);
+	ck_assert_msg(strstr(err, problem), "\"%s\" does not say \"%s\"", err, problem);
+}
+
+#define REFUSED(culprit, problem, ...)                                                         \
+	assert_refused((const char *const[]){ BASE, __VA_ARGS__, NULL }, culprit, problem)
+
 /* The low 16 bits of v at p, in network order. */
 static inline void put16(uint8_t *p, uint32_t v)
 {
