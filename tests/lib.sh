@@ -265,9 +265,14 @@ stop_all() {
 
 # start_mcr ARGS...: mcr in the relay, stderr in $WORK/mcr.log; waits for its start line.
 start_mcr() {
-	: >"$WORK/mcr.log"
 	# shellcheck disable=SC2086 # MCR_WRAP is a command line, e.g. setpriv and its flags
-	ip netns exec "$RLY" ${MCR_WRAP:-} "$MCR" "$@" 2>"$WORK/mcr.log" &
+	start_cmd ${MCR_WRAP:-} "$MCR" "$@"
+}
+
+# start_cmd COMMAND...: start_mcr with the whole command given, e.g. mcr run from elsewhere.
+start_cmd() {
+	: >"$WORK/mcr.log"
+	ip netns exec "$RLY" "$@" 2>"$WORK/mcr.log" &
 	MCR_PID=$!
 	for _ in $(seq 100); do
 		grep -q ': relaying ' "$WORK/mcr.log" && return 0

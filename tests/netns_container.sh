@@ -79,17 +79,8 @@ cx_cmd() {
 
 # start_cx ARGS...: like lib.sh's start_mcr, mcr run as cx_cmd says.
 start_cx() {
-	: >"$WORK/mcr.log"
 	cx_cmd
-	ip netns exec "$RLY" "${CX[@]}" "$@" 2>"$WORK/mcr.log" &
-	MCR_PID=$!
-	for _ in $(seq 100); do
-		grep -q ': relaying ' "$WORK/mcr.log" && return 0
-		kill -0 "$MCR_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "mcr did not start: $(cat "$WORK/mcr.log")"
-	return 1
+	start_cmd "${CX[@]}" "$@"
 }
 
 # relay_cx NAME: relays N datagrams byte-identical from the container's root filesystem; while
