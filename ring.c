@@ -634,7 +634,7 @@ static bool has_ipv4_address(int fd, const char *ifname)
 	return ioctl(fd, SIOCGIFADDR, &ifr) == 0 || errno != EADDRNOTAVAIL;
 }
 
-/* --src-port could not be had: taken (exit 75), privileged (77), or anything else (71). */
+/* --src-port could not be had: privileged (77), or taken or anything else (71). */
 static int src_port_refused(const struct mcr_config *cfg, const char *what, int e)
 {
 	const unsigned int p = cfg->src_port;
@@ -812,20 +812,27 @@ static int open_out(struct mcr_ring *r, unsigned int i)
 	return 0;
 }
 
+/* An integer from a /proc file, or unread when it cannot be read (a sandbox may hide /proc/sys). */
+static int read_proc_int(const char *path, int unread)
+{
+	char buf[16] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return unread;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : unread;
+}
+
 /* net.ipv4.conf.NAME.rp_filter: 0 off, 1 strict, 2 loose; -1 when it cannot be read. */
 static int read_rp_filter(const char *name)
 {
-	char path[64 + IF_NAMESIZE], buf[16] = "";
-	ssize_t n;
-	int fd;
+	char path[64 + IF_NAMESIZE];
 
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atoi(buf) : -1;
+	return read_proc_int(path, -1);
 }
 
 /* Where the host's route back to -s goes, as the reverse-path check would find it. */
@@ -949,20 +956,6 @@ void ring_advise(const struct mcr_ring *r)
 			"never gets\n", in, rp, rp == 1 ? "strict" : "loose", src, in, src);
 }
 
-/* An integer from a /proc file, or 0 when it cannot be read (a sandbox may hide /proc/sys). */
-static int read_proc_int(const char *path)
-{
-	char buf[16] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atoi(buf) : 0;
-}
-
 /*
  * --report-interval: a raw IGMP or ICMPv6 socket, which needs CAP_NET_RAW now and nothing
  * later. Reports leave the ingress with TTL 1 and the Router Alert option (RFC 2236 2, RFC
@@ -1010,7 +1003,7 @@ static int open_reports(struct mcr_ring *r)
 			    v6 ? "MLD" : "IGMP", ifc, strerror(errno));
 	snprintf(path, sizeof(path), v6 ? "/proc/sys/net/ipv6/conf/%s/force_mld_version" :
 		 "/proc/sys/net/ipv4/conf/%s/force_igmp_version", ifc);
-	r->forced_version = read_proc_int(path);
+	r->forced_version = read_proc_int(path, 0);
 	return 0;
 }
 
@@ -1913,10 +1906,9 @@ static void heard_query(struct mcr_ring *r, const struct mcr_datagram *d)
  */
 static void check_querier(struct mcr_ring *r, uint64_t now)
 {
-	const uint64_t since = r->last_query_ns ? r->last_query_ns : r->start_ns;
 	char secs[32];
 
-	if (r->c.querier_missing || now - since < (uint64_t)r->membership_ms * 1000000u)
+	if (r->c.querier_missing || now < querier_due(r))
 		return;
 	r->c.querier_missing = 1;
 	if (r->querier_warned)
@@ -2515,8 +2507,6 @@ static int wait_window(struct mcr_ring *r)
 
 enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 {
-	struct io_uring_cqe *cqes[64];
-
 	if (!r->armed) {
 		r->armed = true;
 		arm_poll(r);
@@ -2531,7 +2521,7 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 			arm_report(r);
 	}
 	for (;;) {
-		unsigned int n, want;
+		unsigned int want;
 		bool more;
 		int ret;
 
@@ -2585,15 +2575,10 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 			*exit_code = fail(MCR_EXIT_OSERR, "io_uring_enter: %s", strerror(-ret));
 			return MCR_EVENT_EXIT;
 		}
-		while ((n = io_uring_peek_batch_cqe(&r->uring, cqes, 64)) > 0) {
-			for (unsigned int i = 0; i < n; i++) {
-				ret = on_cqe(r, cqes[i]);
-				if (ret) {
-					*exit_code = ret;
-					return MCR_EVENT_EXIT;
-				}
-			}
-			io_uring_cq_advance(&r->uring, n);
+		ret = reap(r);
+		if (ret) {
+			*exit_code = ret;
+			return MCR_EVENT_EXIT;
 		}
 	}
 }
