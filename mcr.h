@@ -221,8 +221,6 @@ size_t build_report(const struct mcr_match *m, int version, uint8_t buf[MCR_REPO
 #define MCR_REASM_WORDS (MCR_REASM_UNITS / 64)
 
 struct mcr_reasm_slot {
-	bool busy;		/* collecting fragments */
-	bool sent;		/* whole; its payload is in flight until reasm_release() */
 	bool first_in, last_in;	/* the offset-0 fragment came; the last one came */
 	struct mcr_ip src, dst;
 	uint32_t id;
@@ -240,10 +238,27 @@ struct mcr_reasm_slot {
 	uint8_t buf[65536];
 };
 
+/*
+ * Which slots are collecting (busy) and which are whole, their payload in flight until
+ * reasm_release() (sent): one bit per slot, so the relay's every pass asks in one word rather
+ * than in 64 slots 64 KiB apart.
+ */
 struct mcr_reasm {
+	uint64_t busy, sent;
 	struct mcr_reasm_slot slot[MCR_REASM_SLOTS];
 	uint64_t reassembled, timeout, evicted, invalid;
 };
+_Static_assert(MCR_REASM_SLOTS <= 64, "a slot's state is one bit of a 64-bit word");
+
+static inline bool reasm_busy(const struct mcr_reasm *t, int i)
+{
+	return t->busy >> i & 1;
+}
+
+static inline bool reasm_sent(const struct mcr_reasm *t, int i)
+{
+	return t->sent >> i & 1;
+}
 
 enum mcr_reasm_result {
 	MCR_REASM_QUEUED,	/* held until the rest arrives */

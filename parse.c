@@ -1435,9 +1435,17 @@ size_t build_report(const struct mcr_match *m, int version, uint8_t buf[MCR_REPO
 	return n;
 }
 
-static void free_slot(struct mcr_reasm_slot *s)
+#define ALL_SLOTS (MCR_REASM_SLOTS == 64 ? ~0ull : (1ull << MCR_REASM_SLOTS) - 1)
+
+static uint64_t slot_bit(const struct mcr_reasm *t, const struct mcr_reasm_slot *s)
 {
-	s->busy = s->first_in = s->last_in = false;
+	return 1ull << (s - t->slot);
+}
+
+static void free_slot(struct mcr_reasm *t, struct mcr_reasm_slot *s)
+{
+	t->busy &= ~slot_bit(t, s);
+	s->first_in = s->last_in = false;
 	s->len = s->meat = s->tail = 0;
 	s->ecn_seen = 0;
 	memset(s->held, 0, sizeof(s->held));
@@ -1446,11 +1454,11 @@ static void free_slot(struct mcr_reasm_slot *s)
 
 void reasm_expire(struct mcr_reasm *t, uint64_t now_ms)
 {
-	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
-		struct mcr_reasm_slot *s = &t->slot[i];
+	for (uint64_t busy = t->busy; busy; busy &= busy - 1) {
+		struct mcr_reasm_slot *s = &t->slot[__builtin_ctzll(busy)];
 
-		if (s->busy && now_ms - s->start_ms >= MCR_REASM_TIMEOUT_MS) {
-			free_slot(s);
+		if (now_ms - s->start_ms >= MCR_REASM_TIMEOUT_MS) {
+			free_slot(t, s);
 			t->timeout++;
 		}
 	}
@@ -1458,48 +1466,31 @@ void reasm_expire(struct mcr_reasm *t, uint64_t now_ms)
 
 bool reasm_pending(const struct mcr_reasm *t)
 {
-	for (int i = 0; i < MCR_REASM_SLOTS; i++)
-		if (t->slot[i].busy)
-			return true;
-	return false;
+	return t->busy;
 }
 
 bool reasm_crowded(const struct mcr_reasm *t)
 {
-	bool sent = false;
-
-	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
-		if (!t->slot[i].busy && !t->slot[i].sent)
-			return false;
-		sent |= t->slot[i].sent;
-	}
-	return sent;
+	return t->sent && (t->busy | t->sent) == ALL_SLOTS;
 }
 
 void reasm_release(struct mcr_reasm *t)
 {
-	for (int i = 0; i < MCR_REASM_SLOTS; i++)
-		t->slot[i].sent = false;
+	t->sent = 0;
 }
 
 /* The slot collecting this datagram's fragments, or a free one; NULL when all are busy. */
 static struct mcr_reasm_slot *find_slot(struct mcr_reasm *t, const struct mcr_datagram *f)
 {
-	struct mcr_reasm_slot *free = NULL;
+	uint64_t idle = ~(t->busy | t->sent) & ALL_SLOTS;
 
-	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
-		struct mcr_reasm_slot *s = &t->slot[i];
+	for (uint64_t busy = t->busy; busy; busy &= busy - 1) {
+		struct mcr_reasm_slot *s = &t->slot[__builtin_ctzll(busy)];
 
-		if (s->sent)
-			continue;
-		if (!s->busy) {
-			free = free ? free : s;
-			continue;
-		}
 		if (s->id == f->frag_id && ip_equal(&s->src, &f->src) && ip_equal(&s->dst, &f->dst))
 			return s;
 	}
-	return free;
+	return idle ? &t->slot[__builtin_ctzll(idle)] : NULL;
 }
 
 static bool unit_test(const uint64_t *map, uint32_t u)
@@ -1618,8 +1609,8 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 	s = find_slot(t, f);
 	if (!s)
 		return MCR_REASM_NO_ROOM;
-	if (!s->busy) {
-		s->busy = true;
+	if (!(t->busy & slot_bit(t, s))) {
+		t->busy |= slot_bit(t, s);
 		s->start_ms = now_ms;
 		s->src = f->src;
 		s->dst = f->dst;
@@ -1663,12 +1654,12 @@ enum mcr_reasm_result reasm_add(struct mcr_reasm *t, const struct mcr_datagram *
 	d->sport = get16(udp);
 	d->dport = m->port;
 	d->dscp = s->dscp;
-	free_slot(s);
-	s->sent = true;
+	free_slot(t, s);
+	t->sent |= slot_bit(t, s);
 	t->reassembled++;
 	return MCR_REASM_DONE;
 invalid:
-	free_slot(s);
+	free_slot(t, s);
 	t->invalid++;
 	return MCR_REASM_INVALID;
 }

@@ -374,8 +374,8 @@ static void check_table(void)
 	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
 		const struct mcr_reasm_slot *s = &table.slot[i];
 
-		CHECK(!(s->busy && s->sent));
-		if (!s->busy)
+		CHECK(!(reasm_busy(&table, i) && reasm_sent(&table, i)));
+		if (!reasm_busy(&table, i))
 			continue;
 		busy = true;
 		CHECK(s->tail >= 1 && s->tail <= MCR_REASM_UNITS * MCR_REASM_UNIT);
@@ -391,9 +391,9 @@ static bool crowded(void)
 	bool sent = false;
 
 	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
-		if (!table.slot[i].busy && !table.slot[i].sent)
+		if (!reasm_busy(&table, i) && !reasm_sent(&table, i))
 			return false;
-		sent = sent || table.slot[i].sent;
+		sent = sent || reasm_sent(&table, i);
 	}
 	return sent;
 }
@@ -406,7 +406,7 @@ static void end_pass(struct handed *out, unsigned int *n_out)
 	*n_out = 0;
 	reasm_release(&table);
 	for (int i = 0; i < MCR_REASM_SLOTS; i++)
-		CHECK(!table.slot[i].sent);
+		CHECK(!reasm_sent(&table, i));
 	check_table();
 }
 
@@ -446,7 +446,7 @@ static const struct mcr_reasm_slot *slot_of(const struct mcr_datagram *frag)
 	for (int i = 0; i < MCR_REASM_SLOTS; i++) {
 		const struct mcr_reasm_slot *s = &table.slot[i];
 
-		if (s->busy && s->id == frag->frag_id && s->src.family == frag->src.family &&
+		if (reasm_busy(&table, i) && s->id == frag->frag_id && s->src.family == frag->src.family &&
 		    !memcmp(&s->src.v6, &frag->src.v6, addr_len(&s->src)) &&
 		    !memcmp(&s->dst.v6, &frag->dst.v6, addr_len(&s->dst)))
 			return s;
@@ -460,12 +460,13 @@ static void check_done(const struct mcr_match *m, const struct mcr_datagram *fra
 	const struct mcr_reasm_slot *s = NULL;
 	const uint8_t *udp = d->payload - UDP_HLEN;
 	bool v6 = frag->src.family == AF_INET6;
+	int k = -1;
 
 	for (int i = 0; i < MCR_REASM_SLOTS; i++)
 		if (d->payload >= table.slot[i].buf + UDP_HLEN &&
 		    d->payload <= table.slot[i].buf + sizeof(table.slot[i].buf))
-			s = &table.slot[i];
-	CHECK(s && s->sent && !s->busy);
+			s = &table.slot[k = i];
+	CHECK(s && reasm_sent(&table, k) && !reasm_busy(&table, k));
 	CHECK(d->len <= (size_t)(s->buf + sizeof(s->buf) - d->payload));
 	/* In IPv4 the UDP header starts the datagram; IPv6 options may come before it. */
 	CHECK(v6 || udp == s->buf);
@@ -517,7 +518,7 @@ static void reassemble(const struct mcr_match *m, struct mcr_datagram *d,
 		/* Refused only for a new datagram while every slot is taken. */
 		CHECK(!slot_of(&frag));
 		for (int i = 0; i < MCR_REASM_SLOTS; i++)
-			CHECK(table.slot[i].busy || table.slot[i].sent);
+			CHECK(reasm_busy(&table, i) || reasm_sent(&table, i));
 		break;
 	default:
 		CHECK(!"reasm_add() result out of range");
