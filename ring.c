@@ -60,6 +60,7 @@
 #define RING_BYTES (4u << 20)	/* packet ring: ~10 ms of 1500-byte frames at 250k pps */
 #define RING_BLOCK_BYTES (64u << 10)
 #define BATCH_MAX 64		/* frames taken from the ring per pass */
+#define PREFETCH_AHEAD 4	/* frames: headers fetched this far ahead of the parse */
 #define URING_ENTRIES 1024
 #define URING_RESERVED 8	/* SQ entries kept for re-arming poll, signal and timer */
 #define GSO_SEGS_MAX 64		/* UDP_MAX_SEGMENTS before Linux 6.9 */
@@ -136,6 +137,7 @@ struct mcr_ring {
 	uint64_t start_ns;
 
 	uint8_t *map;		/* the TPACKET_V2 ring */
+	uint8_t **frame;	/* where each of its frames starts: no division per frame */
 	size_t map_len;
 	uint32_t frame_size, frame_nr, frames_per_block, block_size, head;
 	bool uring_ok;
@@ -515,6 +517,12 @@ static int open_ingress(struct mcr_ring *r)
 		r->map = NULL;
 		return fail(MCR_EXIT_OSERR, "mmap packet ring: %s", strerror(errno));
 	}
+	r->frame = calloc(r->frame_nr, sizeof(*r->frame));
+	if (!r->frame)
+		return fail(MCR_EXIT_OSERR, "packet ring: %s", strerror(errno));
+	for (uint32_t i = 0; i < r->frame_nr; i++)
+		r->frame[i] = r->map + (size_t)(i / r->frames_per_block) * r->block_size +
+			      (size_t)(i % r->frames_per_block) * r->frame_size;
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = r->ifindex;
@@ -1585,6 +1593,7 @@ void ring_close(struct mcr_ring *r)
 		io_uring_queue_exit(&r->uring);
 	if (r->map)
 		munmap(r->map, r->map_len);
+	free(r->frame);
 	/* Closing the join socket leaves the group: IGMP sends the leave. */
 	int fds[] = { r->pkt_fd, r->join_fd, r->sig_fd, r->timer_fd, r->nl_fd, r->report_fd };
 
@@ -1597,17 +1606,17 @@ void ring_close(struct mcr_ring *r)
 	free(r);
 }
 
-static struct tpacket2_hdr *frame_at(const struct mcr_ring *r, uint32_t i)
+/* The frame n after the head, n < frame_nr. */
+static struct tpacket2_hdr *frame_at(const struct mcr_ring *r, uint32_t n)
 {
-	uint32_t block = i / r->frames_per_block, slot = i % r->frames_per_block;
+	uint32_t i = r->head + n;
 
-	return (struct tpacket2_hdr *)(r->map + (size_t)block * r->block_size +
-				       (size_t)slot * r->frame_size);
+	return (struct tpacket2_hdr *)r->frame[i < r->frame_nr ? i : i - r->frame_nr];
 }
 
 static bool frame_ready(const struct mcr_ring *r)
 {
-	const struct tpacket2_hdr *h = frame_at(r, (r->head + r->held) % r->frame_nr);
+	const struct tpacket2_hdr *h = frame_at(r, r->held);
 
 	return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
 }
@@ -1784,8 +1793,7 @@ static void add_datagram(struct mcr_ring *r, const struct mcr_datagram *d)
 static void release_pass(struct mcr_ring *r)
 {
 	for (uint32_t i = 0; i < r->held; i++)
-		__atomic_store_n(&frame_at(r, (r->head + i) % r->frame_nr)->tp_status,
-				 TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+		__atomic_store_n(&frame_at(r, i)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 	r->head = (r->head + r->held) % r->frame_nr;
 	r->held = 0;
 	reasm_release(&r->reasm);
@@ -2041,7 +2049,7 @@ static uint32_t collect_kernel_drops(struct mcr_ring *r)
  */
 static void check_losing(struct mcr_ring *r)
 {
-	const struct tpacket2_hdr *last = frame_at(r, (r->head + r->frame_nr - 1) % r->frame_nr);
+	const struct tpacket2_hdr *last = frame_at(r, r->frame_nr - 1);
 
 	if (r->said_losing ||
 	    !(__atomic_load_n(&last->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) ||
@@ -2087,7 +2095,7 @@ static void relay_pass(struct mcr_ring *r)
 	 * refuse the next fragment: the rest of the ring waits for the next pass.
 	 */
 	while (r->held < r->batch_max && !reasm_crowded(&r->reasm)) {
-		struct tpacket2_hdr *h = frame_at(r, (r->head + r->held) % r->frame_nr);
+		struct tpacket2_hdr *h = frame_at(r, r->held);
 		uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
 		struct mcr_datagram d;
 		struct mcr_frame f;
@@ -2095,6 +2103,14 @@ static void relay_pass(struct mcr_ring *r)
 
 		if (!(status & TP_STATUS_USER))
 			break;
+		/* The kernel wrote the frames on another CPU: fetch a later one's headers now. */
+		if (r->held + PREFETCH_AHEAD < r->frame_nr) {
+			const uint8_t *next = (const uint8_t *)frame_at(r, r->held + PREFETCH_AHEAD);
+
+			__builtin_prefetch(next);
+			__builtin_prefetch(next + 64);
+			__builtin_prefetch(next + 128);
+		}
 		frame_view(r, h, status, &f);
 		v = parse_frame(&f, &r->match, &d);
 		if (v == MCR_FRAGMENT)
@@ -2469,16 +2485,19 @@ static int reap(struct mcr_ring *r)
 }
 
 /*
- * --coalesce: the last pass relayed and the ring is empty. Send that pass, then sleep until
- * USEC from now or WINDOW_EVENTS completions, so what arrives meanwhile goes out in one wake-up.
+ * --coalesce: the last pass relayed and the ring was found empty at opened_ns. Send that pass,
+ * then sleep until USEC after opened_ns or WINDOW_EVENTS completions, so what arrives meanwhile
+ * goes out in one wake-up. The window counts from the empty ring, not from the end of the
+ * sends: a frame that came while they went out waits no longer than USEC either.
  * With the kernel's minimum wait (Linux 6.12) a window that nothing arrives in costs no
  * wake-up: the wait goes on until the next event, which is relayed at once. Before 6.12 the
  * window is a plain timeout, and a stream that stops costs one more wake-up.
  */
-static int wait_window(struct mcr_ring *r)
+static int wait_window(struct mcr_ring *r, uint64_t opened_ns)
 {
 	struct io_uring_getevents_arg arg = { 0 };
 	struct __kernel_timespec ts = { 0 };
+	uint64_t now, close_ns = opened_ns + (uint64_t)r->cfg->coalesce_us * 1000u;
 	int ret;
 
 	/* A minimum wait ends at once on completions left in the queue: the sends' go first. */
@@ -2490,11 +2509,14 @@ static int wait_window(struct mcr_ring *r)
 		if (ret || r->inflight || r->stop || r->stats_due || r->file_due)
 			return ret;
 	}
+	now = now_ns();
+	if (now + 1000u > close_ns)	/* under a microsecond left: no window */
+		return 0;
 	if (r->min_wait) {
-		arg.pad = r->cfg->coalesce_us;	/* min_wait_usec */
+		arg.pad = (uint32_t)((close_ns - now) / 1000u);	/* min_wait_usec */
 		ts.tv_sec = WINDOW_IDLE_S;
 	} else {
-		ts.tv_nsec = (long long)r->cfg->coalesce_us * 1000;
+		ts.tv_nsec = (long long)(close_ns - now);
 	}
 	arg.ts = (uint64_t)(uintptr_t)&ts;
 	r->c.wakeups++;
@@ -2557,7 +2579,7 @@ enum mcr_event ring_run(struct mcr_ring *r, int *exit_code)
 		if (r->window && !more && !r->stop) {
 			r->window = false;
 			r->windowed = true;
-			ret = wait_window(r);
+			ret = wait_window(r, now_ns());
 			if (ret) {
 				*exit_code = ret;
 				return MCR_EVENT_EXIT;
