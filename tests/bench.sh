@@ -12,6 +12,8 @@
 #   mcr      mcr -i r0 -g 239.0.0.1:5000 -o 198.18.2.2:6000; rp_filter=1, no route back.
 #   mcr-bp   the same with --busy-poll 200: latency bought with a CPU that spins.
 #   mcr-co   the same with --coalesce 500 (BENCH_COALESCE_US): CPU bought with latency.
+#   batch    tests/batchref, the batched reference --coalesce is held against: TPACKET_V3
+#            blocks handed over full or after 1 ms, each block's datagrams sent as UDP GSO.
 #   socat    socat from a socket joined on r0 to 198.18.2.2:6000; needs rp_filter off and a route.
 #   kernel   multicast routing r0 -> r1 installed by smcrouted; the receiver joins on v1.
 #   direct6  IPv6, no relay: a receiver in RLY joined to [ff3e::1234]:5000 on r0. mcr6's baseline.
@@ -25,7 +27,7 @@
 #   BENCH_RATES    offered pps; 0 is as fast as the sender goes    (10000 ... 400000 0)
 #   BENCH_SIZES    UDP payload bytes                               (64 1316 1472)
 #   BENCH_REPS     runs per cell; the table shows medians          (3)
-#   BENCH_METHODS  some of: direct mcr mcr-bp mcr-co socat kernel direct6 mcr6    (all eight)
+#   BENCH_METHODS  some of: direct mcr mcr-bp mcr-co batch socat kernel direct6 mcr6  (all nine)
 #   BENCH_MAX_N    datagrams per run at most; a paced run is also at most 2 s   (150000)
 #   BENCH_EXTRAS   some of: density interleaved taps footprint wake tuned analyze     (all seven)
 #   BENCH_ONLY     extras to run alone, without the method table: e.g. "interleaved taps"
@@ -65,7 +67,7 @@ set -u
 RATES=${BENCH_RATES:-"10000 50000 100000 200000 400000 0"}
 SIZES=${BENCH_SIZES:-"64 1316 1472"}
 REPS=${BENCH_REPS:-3}
-METHODS=${BENCH_METHODS:-"direct mcr mcr-bp mcr-co socat kernel direct6 mcr6"}
+METHODS=${BENCH_METHODS:-"direct mcr mcr-bp mcr-co batch socat kernel direct6 mcr6"}
 MAX_N=${BENCH_MAX_N:-150000}
 EXTRAS=${BENCH_EXTRAS-"density interleaved taps footprint wake tuned analyze"}
 if [ -n "${BENCH_ONLY:-}" ]; then
@@ -189,7 +191,7 @@ kernel_forwarding() { [ -e /proc/net/ip_mr_vif ]; }
 methods=
 for m in $METHODS; do
 	case $m in
-	direct | mcr | mcr-bp | mcr-co) ;;
+	direct | mcr | mcr-bp | mcr-co | batch) ;;
 	direct6 | mcr6)
 		[ -e /proc/net/if_inet6 ] || { say "no IPv6 in this kernel: $m skipped"; continue; }
 		;;
@@ -199,8 +201,8 @@ for m in $METHODS; do
 		kernel_forwarding || { KERNEL_NA=1; say "$KERNEL_NA_TEXT"; continue; }
 		;;
 	*)
-		echo "bench: method $m: want direct, mcr, mcr-bp, mcr-co, socat, kernel, direct6 or" \
-			"mcr6" >&2
+		echo "bench: method $m: want direct, mcr, mcr-bp, mcr-co, batch, socat, kernel," \
+			"direct6 or mcr6" >&2
 		exit 2
 		;;
 	esac
@@ -439,6 +441,16 @@ start_relay() {
 	mcr-co)
 		rly_strict
 		start_mcr_relay -i r0 -g "$GROUP" -o "$OUT" --coalesce "$COALESCE_US" || return 1
+		RX_NS=$RCV RX_AT=$OUT RX_IF=
+		;;
+	batch)
+		rly_strict
+		# shellcheck disable=SC2086
+		ip netns exec "$RLY" $PIN_RELAY "$MCR_TESTS_DIR/batchref" -i r0 -g "$GROUP" \
+			-o "$OUT" 2>"$log" >"$MCR_TMP/batchref.out" &
+		RELAY_PID=$!
+		wait_for_line "$log" 'batchref: ready' "$RELAY_PID" ||
+			{ say "batchref did not start: $(cat "$log")"; return 1; }
 		RX_NS=$RCV RX_AT=$OUT RX_IF=
 		;;
 	# IPv6 has no rp_filter: the IPv4 mode of RLY does not matter to these two.
@@ -690,6 +702,19 @@ report() {
 			if (line != "")
 				printf "  - mcr-co vs mcr (--coalesce %s), lat avg/p99 and relay CPU" \
 				    " ns/pkt at each offered rate: %s\n", co, line
+			# The batched reference: what --coalesce is held against.
+			line = ""
+			for (d = 1; d <= nr; d++) {
+				r = R[d]; cc = "mcr-co" SUBSEP s SUBSEP r; cr = "batch" SUBSEP s SUBSEP r
+				if (runs[cc] && runs[cr])
+					line = line (line == "" ? "" : "; ") offered(r) ": " \
+					    fmt(med(cc, "cpu"), "%.0f") " vs " fmt(med(cr, "cpu"), "%.0f") \
+					    " ns, delivered " pct(med(cc, "deliv")) " vs " \
+					    pct(med(cr, "deliv")) "%"
+			}
+			if (line != "")
+				printf "  - mcr-co vs batch (TPACKET_V3 + UDP GSO), relay CPU ns/pkt and" \
+				    " delivered at each offered rate: %s\n", line
 			if (("mcr" in lr) && ("socat" in lr)) {
 				if (lr["mcr"] != "" && lr["socat"] != "")
 					printf "  - mcr/socat lossless rate, as sent: %.2f\n", \
@@ -1496,6 +1521,8 @@ done
 		"they ran, $V6_MAX_SIZE where the IPv4 rows have a larger size. mcr-bp is mcr with" \
 		"--busy-poll $BUSY_POLL_US: its relay CPU includes the spinning. mcr-co is mcr with" \
 		"--coalesce $COALESCE_US: it may hold a datagram that long to relay several per wake-up." \
+		"batch is tests/batchref, a batched relay with no io_uring: TPACKET_V3 blocks handed" \
+		"over full or after 1 ms, their datagrams sent as UDP GSO; what --coalesce is held to." \
 		"RSS: the relay process after the run (smcrouted for kernel). Drops, medians:" \
 		"relay = mcr's kernel_drops + tx_errors or socat's socket RcvbufErrors +" \
 		"SndbufErrors; rx = the receiver's socket RcvbufErrors; backlog = the CPUs' input" \

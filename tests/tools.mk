@@ -5,7 +5,7 @@
 tools_mk_saved_goal := $(.DEFAULT_GOAL)
 
 TEST_TOOLS := tests/sender tests/receiver tests/inject tests/inject6 tests/noring tests/wake \
-	tests/streamer tests/oracle_rx
+	tests/streamer tests/oracle_rx tests/batchref
 TEST_TOOLS_CFLAGS := -O2 -Wall -Wextra -Werror -std=gnu11
 
 $(TEST_TOOLS): tests/%: tests/%.c tests/payload.h tests/addr.h
