@@ -139,7 +139,7 @@ struct mcr_ring {
 	uint8_t *map;		/* the TPACKET_V2 ring */
 	uint8_t **frame;	/* where each of its frames starts: no division per frame */
 	size_t map_len;
-	uint32_t frame_size, frame_nr, frames_per_block, block_size, head;
+	uint32_t frame_size, frame_nr, head;
 	bool uring_ok;
 
 	/* The pass in flight: frames held until every send that reads them completes. */
@@ -449,7 +449,7 @@ static int open_ingress(struct mcr_ring *r)
 	const struct mcr_config *cfg = r->cfg;
 	struct tpacket_req req = { 0 };
 	struct sockaddr_ll sll = { 0 };
-	uint32_t mtu, block, page;
+	uint32_t mtu, block, page, per_block;
 	int one = 1, ver = TPACKET_V2, ret;
 
 	r->pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -491,9 +491,8 @@ static int open_ingress(struct mcr_ring *r)
 	req.tp_block_size = block;
 	req.tp_block_nr = RING_BYTES / block ? RING_BYTES / block : 1;
 	req.tp_frame_size = r->frame_size;
-	req.tp_frame_nr = (block / r->frame_size) * req.tp_block_nr;
-	r->frames_per_block = block / r->frame_size;
-	r->block_size = block;
+	per_block = block / r->frame_size;
+	req.tp_frame_nr = per_block * req.tp_block_nr;
 	if (setsockopt(r->pkt_fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
 		return fail(MCR_EXIT_OSERR, "PACKET_RX_RING of %u frames: %s", req.tp_frame_nr,
 			    strerror(errno));
@@ -521,8 +520,8 @@ static int open_ingress(struct mcr_ring *r)
 	if (!r->frame)
 		return fail(MCR_EXIT_OSERR, "packet ring: %s", strerror(errno));
 	for (uint32_t i = 0; i < r->frame_nr; i++)
-		r->frame[i] = r->map + (size_t)(i / r->frames_per_block) * r->block_size +
-			      (size_t)(i % r->frames_per_block) * r->frame_size;
+		r->frame[i] = r->map + (size_t)(i / per_block) * block +
+			      (size_t)(i % per_block) * r->frame_size;
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = r->ifindex;
