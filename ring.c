@@ -2508,6 +2508,8 @@ static int wait_window(struct mcr_ring *r, uint64_t opened_ns)
 		if (ret || r->inflight || r->stop || r->stats_due || r->file_due)
 			return ret;
 	}
+	/* Every send is done: the frames go back now, while their lines are still cached here. */
+	release_pass(r);
 	now = now_ns();
 	if (now + 1000u > close_ns)	/* under a microsecond left: no window */
 		return 0;
