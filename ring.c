@@ -1605,7 +1605,7 @@ void ring_close(struct mcr_ring *r)
 	free(r);
 }
 
-/* The frame n after the head, n < frame_nr. */
+/* The frame n after the head, n <= frame_nr (frame_nr after the head is the head). */
 static struct tpacket2_hdr *frame_at(const struct mcr_ring *r, uint32_t n)
 {
 	uint32_t i = r->head + n;
