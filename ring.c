@@ -2327,122 +2327,133 @@ static void on_send(struct mcr_ring *r, uint64_t ud, int res)
 	oc->tx_errors += n;
 }
 
+/* What each of the loop's own waits is called when it keeps failing. */
+static const char *const wait_name[UD_REPORT + 1] = {
+	[UD_POLL] = "poll", [UD_SIGNAL] = "signalfd read", [UD_LINK] = "rtnetlink read",
+	[UD_TIMER] = "timerfd read", [UD_STALL] = "stall check timer",
+	[UD_REPORT] = "--report-interval timer", [UD_DURATION] = "--duration timeout",
+};
+
 /*
- * A poll, read or timeout that completed with an error (-ECANCELED, -ENOMEM, -EINTR: the kernel's
- * trouble, not the stream's) is armed again; REARM_MAX failures in a row end the run.
+ * One of the loop's own waits came back, ok or not. A failure (-ECANCELED, -ENOMEM, -EINTR: the
+ * kernel's trouble, not the stream's) is armed again by the caller; REARM_MAX of one kind in a
+ * row end the run, and this returns the exit code then. A success clears the count.
  */
-static bool rearm_failed(struct mcr_ring *r, unsigned int kind)
+static int settle(struct mcr_ring *r, unsigned int kind, bool ok, int res)
 {
-	return ++r->rearm_failures[kind] >= REARM_MAX;
+	bool poll = kind == UD_POLL;
+
+	if (ok) {
+		r->rearm_failures[kind] = 0;
+		return 0;
+	}
+	if (++r->rearm_failures[kind] < REARM_MAX)
+		return 0;
+	return fail(MCR_EXIT_OSERR, "%s%s%s: %s (%u times in a row)", wait_name[kind],
+		    poll ? " " : "", poll ? r->cfg->ingress : "", strerror(res < 0 ? -res : EIO),
+		    REARM_MAX);
 }
 
+/* A completion: first whether its wait did what it waits for, then what that means. */
 static int on_cqe(struct mcr_ring *r, const struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
-	bool more = cqe->flags & IORING_CQE_F_MORE;
+	unsigned int kind = UD_KIND(ud);
+	bool more = cqe->flags & IORING_CQE_F_MORE, ok;
+	int ret;
 
-	switch (UD_KIND(ud)) {
+	switch (kind) {
 	case UD_SEND:
 		on_send(r, ud, cqe->res);
-		break;
-	case UD_POLL:
-		if (cqe->res == -EINVAL && r->poll_multishot) {
-			r->poll_multishot = false;	/* before Linux 5.13 */
-			more = false;
-		} else if (cqe->res < 0) {
-			if (rearm_failed(r, UD_POLL))
-				return fail(MCR_EXIT_OSERR, "poll %s: %s (%u times in a row)",
-					    r->cfg->ingress, strerror(-cqe->res), REARM_MAX);
-			more = false;
-		} else {
-			r->rearm_failures[UD_POLL] = 0;
-			if (cqe->res & POLLERR)
-				check_ingress(r);
-		}
-		if (!more)
-			arm_poll(r);
-		break;
-	case UD_SIGNAL:
-		if (cqe->res != sizeof(r->siginfo)) {
-			if (rearm_failed(r, UD_SIGNAL))
-				return fail(MCR_EXIT_OSERR, "signalfd read: %s (%u times in a row)",
-					    strerror(cqe->res < 0 ? -cqe->res : EIO), REARM_MAX);
-		} else {
-			r->rearm_failures[UD_SIGNAL] = 0;
-			if (r->siginfo.ssi_signo == SIGUSR1)
-				r->stats_due = true;
-			else
-				r->stop = true;
-		}
-		arm_signal(r);
-		break;
-	case UD_LINK:
-		if (cqe->res > 0) {
-			r->rearm_failures[UD_LINK] = 0;
-			on_link(r, cqe->res);
-		} else if (cqe->res == -ENOBUFS) {	/* events were lost: look for ourselves */
-			relearn_link(r);
-		} else if (rearm_failed(r, UD_LINK)) {
-			return fail(MCR_EXIT_OSERR, "rtnetlink read: %s (%u times in a row)",
-				    strerror(cqe->res < 0 ? -cqe->res : EIO), REARM_MAX);
-		}
-		if (!r->stop)
-			arm_link(r);
-		break;
+		return 0;
 	case UD_REASM:
 		/* Half the timeout between checks: an incomplete datagram lives 1 to 1.5 s. */
 		r->reasm_armed = false;
 		reasm_expire(&r->reasm, now_ns() / 1000000u);
 		if (reasm_pending(&r->reasm))
 			arm_reasm(r);
+		return 0;
+	case UD_POLL:
+		if (cqe->res == -EINVAL && r->poll_multishot) {
+			r->poll_multishot = false;	/* before Linux 5.13 */
+			arm_poll(r);
+			return 0;
+		}
+		ok = cqe->res >= 0;
+		break;
+	case UD_SIGNAL:
+		ok = cqe->res == sizeof(r->siginfo);
+		break;
+	case UD_LINK:
+		if (cqe->res == -ENOBUFS) {	/* events were lost: look for ourselves */
+			relearn_link(r);
+			if (!r->stop)
+				arm_link(r);
+			return 0;
+		}
+		ok = cqe->res > 0;
 		break;
 	case UD_TIMER:
-		if (cqe->res != sizeof(r->timer_ticks)) {
-			if (rearm_failed(r, UD_TIMER))
-				return fail(MCR_EXIT_OSERR, "timerfd read: %s (%u times in a row)",
-					    strerror(cqe->res < 0 ? -cqe->res : EIO), REARM_MAX);
-		} else {
-			r->rearm_failures[UD_TIMER] = 0;
-			if (r->cfg->stats_interval_ms)
-				r->stats_due = true;
-			else
-				r->file_due = true;
-		}
-		arm_timer(r);
+		ok = cqe->res == sizeof(r->timer_ticks);
 		break;
 	case UD_STALL:
 		if ((uint32_t)ud != r->stall_gen)
-			break;	/* replaced by an earlier one */
-		if (cqe->res != -ETIME) {
-			if (rearm_failed(r, UD_STALL))
-				return fail(MCR_EXIT_OSERR, "stall check timer: %s (%u times in a row)",
-					    strerror(-cqe->res), REARM_MAX);
-		} else {
-			r->rearm_failures[UD_STALL] = 0;
+			return 0;	/* replaced by an earlier one */
+		ok = cqe->res == -ETIME;
+		break;
+	case UD_REPORT:
+	case UD_DURATION:
+		ok = cqe->res == -ETIME;
+		break;
+	default:
+		return 0;
+	}
+	ret = settle(r, kind, ok, cqe->res);
+	if (ret)
+		return ret;
+
+	switch (kind) {
+	case UD_POLL:
+		if (ok && (cqe->res & POLLERR))
+			check_ingress(r);
+		if (!ok || !more)
+			arm_poll(r);
+		break;
+	case UD_SIGNAL:
+		if (ok && r->siginfo.ssi_signo == SIGUSR1)
+			r->stats_due = true;
+		else if (ok)
+			r->stop = true;
+		arm_signal(r);
+		break;
+	case UD_LINK:
+		if (ok)
+			on_link(r, cqe->res);
+		if (!r->stop)
+			arm_link(r);
+		break;
+	case UD_TIMER:
+		if (ok && r->cfg->stats_interval_ms)
+			r->stats_due = true;
+		else if (ok)
+			r->file_due = true;
+		arm_timer(r);
+		break;
+	case UD_STALL:
+		if (ok)
 			check_stall(r);
-		}
 		arm_stall(r);
 		break;
 	case UD_REPORT:
-		if (cqe->res != -ETIME) {
-			if (rearm_failed(r, UD_REPORT))
-				return fail(MCR_EXIT_OSERR, "--report-interval timer: %s (%u times in a "
-					    "row)", strerror(-cqe->res), REARM_MAX);
-		} else {
-			r->rearm_failures[UD_REPORT] = 0;
+		if (ok)
 			send_report(r);
-		}
 		arm_report(r);
 		break;
 	case UD_DURATION:
-		if (cqe->res == -ETIME) {
+		if (ok)
 			r->stop = true;
-		} else if (rearm_failed(r, UD_DURATION)) {
-			return fail(MCR_EXIT_OSERR, "--duration timeout: %s (%u times in a row)",
-				    strerror(-cqe->res), REARM_MAX);
-		} else {
+		else
 			arm_duration(r);	/* absolute: the run ends when it was to end */
-		}
 		break;
 	}
 	return 0;
