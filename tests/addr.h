@@ -17,6 +17,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29		/* Linux 4.20; glibc headers may lag */
+#endif
+
 #ifndef EXIT_SETUP
 #define EXIT_SETUP 2		/* bad command line or a socket we could not set up */
 #endif
@@ -97,6 +101,35 @@ static inline bool addr_needs_scope(const struct sockaddr_storage *ss)
 	return ss->ss_family == AF_INET6 &&
 	       (IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_MC_NODELOCAL(a) ||
 		IN6_IS_ADDR_MC_LINKLOCAL(a));
+}
+
+/*
+ * Join the group the socket is bound to on IFNAME's index (0: the default interface), and hear
+ * only that group, not every group some other socket on the host joined.
+ */
+static inline void join_group(int fd, const struct sockaddr_storage *a, const char *text,
+			      const char *ifname, unsigned int ifindex)
+{
+	const char *on = ifname ? ifname : "default interface";
+	int zero = 0;
+
+	if (a->ss_family == AF_INET6) {
+		struct ipv6_mreq m = { .ipv6mr_multiaddr = ((const struct sockaddr_in6 *)a)->sin6_addr,
+				       .ipv6mr_interface = ifindex };
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof(m)) < 0)
+			err(EXIT_SETUP, "join %s on %s", text, on);
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &zero, sizeof(zero)) < 0)
+			err(EXIT_SETUP, "IPV6_MULTICAST_ALL");
+	} else {
+		struct ip_mreqn m = { .imr_multiaddr = ((const struct sockaddr_in *)a)->sin_addr,
+				      .imr_ifindex = (int)ifindex };
+
+		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)) < 0)
+			err(EXIT_SETUP, "join %s on %s", text, on);
+		if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof(zero)) < 0)
+			err(EXIT_SETUP, "IP_MULTICAST_ALL");
+	}
 }
 
 #endif

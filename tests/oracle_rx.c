@@ -55,7 +55,7 @@ static int open_socket(struct sockaddr_storage *a, socklen_t len, const char *te
 		       const char *ifname)
 {
 	unsigned int ifindex = 0;
-	int fd, one = 1, zero = 0;
+	int fd, one = 1;
 
 	if (ifname && !(ifindex = if_nametoindex(ifname)))
 		errx(EXIT_SETUP, "%s: no such interface (see ip link)", ifname);
@@ -69,23 +69,8 @@ static int open_socket(struct sockaddr_storage *a, socklen_t len, const char *te
 		err(EXIT_SETUP, "IPV6_V6ONLY");
 	if (bind(fd, (const struct sockaddr *)a, len) < 0)
 		err(EXIT_SETUP, "bind %s", text);
-	if (!addr_is_multicast(a))
-		return fd;
-	if (a->ss_family == AF_INET6) {
-		struct ipv6_mreq m = { .ipv6mr_multiaddr = ((struct sockaddr_in6 *)a)->sin6_addr,
-				       .ipv6mr_interface = ifindex };
-
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof(m)) < 0 ||
-		    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &zero, sizeof(zero)) < 0)
-			err(EXIT_SETUP, "join %s", text);
-	} else {
-		struct ip_mreqn m = { .imr_multiaddr = ((struct sockaddr_in *)a)->sin_addr,
-				      .imr_ifindex = (int)ifindex };
-
-		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)) < 0 ||
-		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof(zero)) < 0)
-			err(EXIT_SETUP, "join %s", text);
-	}
+	if (addr_is_multicast(a))
+		join_group(fd, a, text, ifname, ifindex);
 	return fd;
 }
 

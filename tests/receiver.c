@@ -39,10 +39,6 @@
 #define MAX_EXPECT 1000000000ULL
 #define CTRL_BYTES 64			/* per datagram: room for the TTL and TOS cmsgs */
 
-#ifndef IPV6_MULTICAST_ALL
-#define IPV6_MULTICAST_ALL 29		/* Linux 4.20; glibc headers may lag */
-#endif
-
 struct stream {
 	uint32_t id;
 	uint64_t *seen;			/* one bit per sequence number */
@@ -269,7 +265,7 @@ static int open_socket(struct sockaddr_storage *addr, socklen_t addr_len, const 
 {
 	const bool v6 = addr->ss_family == AF_INET6, mc = addr_is_multicast(addr);
 	const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-	int fd, one = 1, zero = 0;
+	int fd, one = 1;
 	unsigned int ifindex = 0;
 
 	if (ifname && !(ifindex = if_nametoindex(ifname)))
@@ -300,26 +296,8 @@ static int open_socket(struct sockaddr_storage *addr, socklen_t addr_len, const 
 	/* Bound to the group itself, so datagrams to other groups on the port stay out. */
 	if (bind(fd, (const struct sockaddr *)addr, addr_len) < 0)
 		err(EXIT_SETUP, "bind %s", text);
-	if (mc && v6) {
-		struct ipv6_mreq mreq = {
-			.ipv6mr_multiaddr = ((struct sockaddr_in6 *)addr)->sin6_addr,
-			.ipv6mr_interface = ifindex,
-		};
-
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof(mreq)) < 0)
-			err(EXIT_SETUP, "join %s on %s", text, ifname ? ifname : "default interface");
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &zero, sizeof(zero)) < 0)
-			err(EXIT_SETUP, "IPV6_MULTICAST_ALL");
-	} else if (mc) {
-		struct ip_mreqn mreq = { .imr_multiaddr = ((struct sockaddr_in *)addr)->sin_addr,
-					 .imr_ifindex = (int)ifindex };
-
-		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) < 0)
-			err(EXIT_SETUP, "join %s on %s", text, ifname ? ifname : "default interface");
-		/* Only the group joined here, not every group some other socket joined. */
-		if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof(zero)) < 0)
-			err(EXIT_SETUP, "IP_MULTICAST_ALL");
-	}
+	if (mc)
+		join_group(fd, addr, text, ifname, ifindex);
 	return fd;
 }
 
