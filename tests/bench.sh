@@ -358,17 +358,6 @@ wait_for_line() {
 	return 1
 }
 
-# stop_pid PID: SIGTERM, up to 5 s to exit, then SIGKILL; reaps it.
-stop_pid() {
-	local i
-	kill -TERM "$1" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
 
 # counters PID LOG: asks mcr for its counter line; prints it once it is in LOG.
 counters() {
@@ -501,7 +490,7 @@ start_relay() {
 }
 
 stop_relay() {
-	[ -n "$RELAY_PID" ] && stop_pid "$RELAY_PID"
+	[ -n "$RELAY_PID" ] && stop_or_kill "$RELAY_PID"
 	RELAY_PID=
 }
 
@@ -837,7 +826,7 @@ density_run() {
 	say "density: 1 stream x $DENSITY_RATE pps x ${DENSITY_S} s, the other 31 relays idle"
 	density_phase 1
 	for k in "${DENSITY_PIDS[@]}"; do
-		stop_pid "$k"
+		stop_or_kill "$k"
 	done
 	DENSITY_PIDS=()
 	awk -F'\t' -v streams="$DENSITY_STREAMS" -v rate="$DENSITY_RATE" -v secs="$DENSITY_S" \
@@ -904,7 +893,7 @@ dense_start() {
 dense_stop() {
 	local p
 	for p in "${DENSITY_PIDS[@]}"; do
-		stop_pid "$p"
+		stop_or_kill "$p"
 	done
 	DENSITY_PIDS=()
 }
@@ -1199,7 +1188,7 @@ footprint_run() {
 	rss_load=$(rss_kib "$pid")
 	wait "$tx" "$rx"
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
-	stop_pid "$pid"
+	stop_or_kill "$pid"
 
 	# Start-up: the stream already flows (and RPF drops it) when mcr is exec'd. A shell in
 	# RLY notes the wall clock and execs mcr; the receiver notes its first arrival.
@@ -1220,7 +1209,7 @@ footprint_run() {
 		read -r pid t_exec <"$MCR_TMP/exec"
 		wait_for_line "$log" ': relaying ' "$pid"
 		wait "$tx" "$rx"
-		stop_pid "$pid"
+		stop_or_kill "$pid"
 		t_line=$(awk '/: relaying / { print $1; exit }' "$log")
 		first=$(kv first_rx_realtime_ns <"$MCR_TMP/rx.out")
 		if [ -n "$t_line" ] && [ "${first:-0}" -gt 0 ]; then

@@ -365,6 +365,20 @@ start_mcr_ready() {
 	[ "$READY" = ready ]
 }
 
+# stop_or_kill PID: SIGTERM, and SIGKILL after 5 s (an mcr stuck in a system call, with the
+# signals it reads through signalfd blocked, ignores SIGTERM); reaps it, STATUS its exit status.
+stop_or_kill() {
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	STATUS=$?
+}
+
 # stop_mcr_pid PID: SIGTERM; STATUS is its exit status, 124 if it outlived 5 s.
 stop_mcr_pid() {
 	kill -TERM "$1" 2>/dev/null

@@ -12,20 +12,6 @@ command -v jq >/dev/null || { echo "FAIL $0: jq missing (make deps)"; exit 1; }
 mcr_suite_setup
 chmod 755 "$WORK"	# the default user (nobody) must reach files here
 
-# stop_or_kill PID: SIGTERM, and SIGKILL after 5 s (an mcr stuck in a system call, with the
-# signals it reads through signalfd blocked, ignores SIGTERM); STATUS its exit status.
-stop_or_kill() {
-	local i
-	kill -TERM "$1" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$1" 2>/dev/null && kill -KILL "$1"
-	wait "$1"
-	STATUS=$?
-}
-
 # 1. A 65535-byte MTU: a ring slot holds a whole 64 KiB frame, so the 4 MiB ring has fewer
 # slots (60) than a pass may take (64). mcr is stopped while a burst fills the ring; when it
 # runs again, one pass must not come round to the slots it already holds.
